@@ -1,0 +1,1 @@
+"""The graphdock API server: serves LangGraph graphs over the LangGraph API."""

@@ -1,0 +1,1 @@
+"""Implementations of the ports: SQL (SQLite, Postgres), in-process memory, Redis."""

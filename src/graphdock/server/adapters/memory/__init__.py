@@ -1,0 +1,1 @@
+"""In-process adapters for the embedded, single-process server."""

@@ -1,0 +1,1 @@
+"""One query layer (SQLAlchemy Core, async) for both SQLite and PostgreSQL."""

@@ -1,0 +1,433 @@
+"""The Storage and Queue ports on SQLAlchemy Core (async): SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from graphdock.server.adapters.sql import tables as t
+from graphdock.server.adapters.sql.filters import json_contains
+
+ACTIVE = ("pending", "running")
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _record(row: sa.Row) -> dict[str, Any]:
+    return {k: _aware(v) for k, v in row._mapping.items()}
+
+
+class SqlTransaction:
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    async def _one(self, stmt) -> dict | None:
+        row = (await self.conn.execute(stmt)).first()
+        return _record(row) if row is not None else None
+
+    async def _all(self, stmt) -> list[dict]:
+        return [_record(r) for r in (await self.conn.execute(stmt))]
+
+    async def _scalar(self, stmt) -> Any:
+        return (await self.conn.execute(stmt)).scalar()
+
+    def _contains(self, column, value: dict | None):
+        return json_contains(column, value, self.dialect) if value else sa.true()
+
+    @staticmethod
+    def _order(column, order: str):
+        return column.asc() if order == "asc" else column.desc()
+
+    # ---------------------------------------------------------------- assistants
+    async def insert_assistant(self, record: dict) -> None:
+        await self.conn.execute(t.assistants.insert().values(**record))
+
+    async def get_assistant(self, assistant_id: str, access: dict | None = None) -> dict | None:
+        a = t.assistants
+        return await self._one(
+            sa.select(a).where(
+                a.c.assistant_id == assistant_id, self._contains(a.c.metadata, access)
+            )
+        )
+
+    async def update_assistant(self, assistant_id: str, values: dict) -> None:
+        a = t.assistants
+        await self.conn.execute(a.update().where(a.c.assistant_id == assistant_id).values(**values))
+
+    async def delete_assistant(self, assistant_id: str, access: dict | None = None) -> bool:
+        a = t.assistants
+        res = await self.conn.execute(
+            a.delete().where(a.c.assistant_id == assistant_id, self._contains(a.c.metadata, access))
+        )
+        if res.rowcount:
+            v = t.assistant_versions
+            await self.conn.execute(v.delete().where(v.c.assistant_id == assistant_id))
+        return bool(res.rowcount)
+
+    def _assistant_where(self, graph_id, name, metadata, access):
+        a = t.assistants
+        conds = [self._contains(a.c.metadata, metadata), self._contains(a.c.metadata, access)]
+        if graph_id is not None:
+            conds.append(a.c.graph_id == graph_id)
+        if name is not None:
+            conds.append(a.c.name.contains(name, autoescape=True))
+        return sa.and_(*conds)
+
+    async def search_assistants(
+        self, *, graph_id, name, metadata, limit, offset, sort_by, sort_order, access=None
+    ):
+        a = t.assistants
+        stmt = (
+            sa.select(a)
+            .where(self._assistant_where(graph_id, name, metadata, access))
+            .order_by(
+                self._order(a.c[sort_by], sort_order), self._order(a.c.assistant_id, sort_order)
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+        return await self._all(stmt)
+
+    async def count_assistants(self, *, graph_id, name, metadata, access=None) -> int:
+        a = t.assistants
+        where = self._assistant_where(graph_id, name, metadata, access)
+        return await self._scalar(sa.select(sa.func.count()).select_from(a).where(where))
+
+    async def insert_assistant_version(self, record: dict) -> None:
+        await self.conn.execute(t.assistant_versions.insert().values(**record))
+
+    async def get_assistant_version(self, assistant_id: str, version: int) -> dict | None:
+        v = t.assistant_versions
+        return await self._one(
+            sa.select(v).where(v.c.assistant_id == assistant_id, v.c.version == version)
+        )
+
+    async def max_assistant_version(self, assistant_id: str) -> int:
+        v = t.assistant_versions
+        return (
+            await self._scalar(
+                sa.select(sa.func.max(v.c.version)).where(v.c.assistant_id == assistant_id)
+            )
+            or 0
+        )
+
+    async def list_assistant_versions(self, assistant_id, *, metadata, limit, offset):
+        v = t.assistant_versions
+        stmt = (
+            sa.select(v)
+            .where(v.c.assistant_id == assistant_id, self._contains(v.c.metadata, metadata))
+            .order_by(v.c.version.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return await self._all(stmt)
+
+    # ---------------------------------------------------------------- threads
+    async def insert_thread(self, record: dict) -> None:
+        await self.conn.execute(t.threads.insert().values(**record))
+
+    async def get_thread(self, thread_id: str, access: dict | None = None, *, lock: bool = False):
+        th = t.threads
+        stmt = sa.select(th).where(
+            th.c.thread_id == thread_id, self._contains(th.c.metadata, access)
+        )
+        if lock and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return await self._one(stmt)
+
+    async def update_thread(self, thread_id: str, values: dict) -> None:
+        th = t.threads
+        await self.conn.execute(th.update().where(th.c.thread_id == thread_id).values(**values))
+
+    async def delete_thread(self, thread_id: str, access: dict | None = None) -> bool:
+        th = t.threads
+        res = await self.conn.execute(
+            th.delete().where(th.c.thread_id == thread_id, self._contains(th.c.metadata, access))
+        )
+        if res.rowcount:
+            await self.conn.execute(t.runs.delete().where(t.runs.c.thread_id == thread_id))
+        return bool(res.rowcount)
+
+    def _thread_where(self, ids, metadata, values, status, access):
+        th = t.threads
+        conds = [self._contains(th.c.metadata, metadata), self._contains(th.c.metadata, access)]
+        if values:
+            conds.append(th.c["values"].is_not(None))
+            conds.append(self._contains(th.c["values"], values))
+        if status is not None:
+            conds.append(th.c.status == status)
+        if ids is not None:
+            conds.append(th.c.thread_id.in_(list(ids)))
+        return sa.and_(*conds)
+
+    async def search_threads(
+        self, *, ids, metadata, values, status, limit, offset, sort_by, sort_order, access=None
+    ):
+        th = t.threads
+        stmt = (
+            sa.select(th)
+            .where(self._thread_where(ids, metadata, values, status, access))
+            .order_by(
+                self._order(th.c[sort_by], sort_order), self._order(th.c.thread_id, sort_order)
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+        return await self._all(stmt)
+
+    async def count_threads(self, *, metadata, values, status, access=None) -> int:
+        where = self._thread_where(None, metadata, values, status, access)
+        return await self._scalar(sa.select(sa.func.count()).select_from(t.threads).where(where))
+
+    async def thread_ids_by_assistant(self, assistant_id: str) -> list[str]:
+        th = t.threads
+        stmt = sa.select(th.c.thread_id).where(
+            self._contains(th.c.metadata, {"assistant_id": assistant_id})
+        )
+        return list((await self.conn.execute(stmt)).scalars())
+
+    async def expired_thread_ids(self, now: datetime, limit: int) -> list[str]:
+        th = t.threads
+        stmt = (
+            sa.select(th.c.thread_id)
+            .where(th.c.expires_at.is_not(None), th.c.expires_at <= now)
+            .limit(limit)
+        )
+        return list((await self.conn.execute(stmt)).scalars())
+
+    # ---------------------------------------------------------------- runs
+    async def insert_run(self, record: dict) -> None:
+        await self.conn.execute(t.runs.insert().values(**record))
+
+    async def get_run(self, run_id: str, thread_id: str | None = None) -> dict | None:
+        r = t.runs
+        stmt = sa.select(r).where(r.c.run_id == run_id)
+        if thread_id is not None:
+            stmt = stmt.where(r.c.thread_id == thread_id)
+        return await self._one(stmt)
+
+    async def update_run(self, run_id: str, values: dict) -> None:
+        r = t.runs
+        await self.conn.execute(r.update().where(r.c.run_id == run_id).values(**values))
+
+    async def delete_run(self, run_id: str) -> bool:
+        res = await self.conn.execute(t.runs.delete().where(t.runs.c.run_id == run_id))
+        return bool(res.rowcount)
+
+    async def list_runs(self, thread_id, *, status, limit, offset):
+        r = t.runs
+        stmt = sa.select(r).where(r.c.thread_id == thread_id)
+        if status is not None:
+            stmt = stmt.where(r.c.status == status)
+        stmt = stmt.order_by(r.c.created_at.desc(), r.c.run_id.desc()).limit(limit).offset(offset)
+        return await self._all(stmt)
+
+    async def active_runs(self, thread_id: str) -> list[dict]:
+        r = t.runs
+        stmt = (
+            sa.select(r)
+            .where(r.c.thread_id == thread_id, r.c.status.in_(ACTIVE))
+            .order_by(r.c.created_at)
+        )
+        return await self._all(stmt)
+
+    async def runs_with_status(self, statuses: Sequence[str]) -> list[dict]:
+        r = t.runs
+        return await self._all(
+            sa.select(r).where(r.c.status.in_(list(statuses))).order_by(r.c.created_at)
+        )
+
+    # ---------------------------------------------------------------- crons
+    async def insert_cron(self, record: dict) -> None:
+        await self.conn.execute(t.crons.insert().values(**record))
+
+    async def get_cron(self, cron_id: str, access: dict | None = None):
+        c = t.crons
+        return await self._one(
+            sa.select(c).where(c.c.cron_id == cron_id, self._contains(c.c.metadata, access))
+        )
+
+    async def update_cron(self, cron_id: str, values: dict) -> None:
+        c = t.crons
+        await self.conn.execute(c.update().where(c.c.cron_id == cron_id).values(**values))
+
+    async def delete_cron(self, cron_id: str, access: dict | None = None) -> bool:
+        c = t.crons
+        res = await self.conn.execute(
+            c.delete().where(c.c.cron_id == cron_id, self._contains(c.c.metadata, access))
+        )
+        return bool(res.rowcount)
+
+    def _cron_where(self, assistant_id, thread_id, enabled, metadata, access):
+        c = t.crons
+        conds = [self._contains(c.c.metadata, metadata), self._contains(c.c.metadata, access)]
+        if assistant_id is not None:
+            conds.append(c.c.assistant_id == assistant_id)
+        if thread_id is not None:
+            conds.append(c.c.thread_id == thread_id)
+        if enabled is not None:
+            conds.append(c.c.enabled == enabled)
+        return sa.and_(*conds)
+
+    async def search_crons(
+        self,
+        *,
+        assistant_id,
+        thread_id,
+        enabled,
+        metadata,
+        limit,
+        offset,
+        sort_by,
+        sort_order,
+        access=None,
+    ):
+        c = t.crons
+        stmt = (
+            sa.select(c)
+            .where(self._cron_where(assistant_id, thread_id, enabled, metadata, access))
+            .order_by(self._order(c.c[sort_by], sort_order), self._order(c.c.cron_id, sort_order))
+            .limit(limit)
+            .offset(offset)
+        )
+        return await self._all(stmt)
+
+    async def count_crons(self, *, assistant_id, thread_id, metadata, access=None) -> int:
+        where = self._cron_where(assistant_id, thread_id, None, metadata, access)
+        return await self._scalar(sa.select(sa.func.count()).select_from(t.crons).where(where))
+
+    async def due_crons(self, now: datetime, limit: int) -> list[dict]:
+        c = t.crons
+        stmt = (
+            sa.select(c)
+            .where(c.c.enabled.is_(True), c.c.next_run_date.is_not(None), c.c.next_run_date <= now)
+            .order_by(c.c.next_run_date)
+            .limit(limit)
+        )
+        return await self._all(stmt)
+
+    async def claim_due_cron(
+        self, cron_id: str, expected_next: datetime, new_next: datetime | None
+    ) -> bool:
+        """Move a cron's next_run_date on, only if nobody else did: the winner fires it."""
+        c = t.crons
+        res = await self.conn.execute(
+            c.update()
+            .where(c.c.cron_id == cron_id, c.c.next_run_date == expected_next)
+            .values(next_run_date=new_next)
+        )
+        return res.rowcount == 1
+
+
+class SqlStorage:
+    """Storage and Queue over one async engine."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[SqlTransaction]:
+        async with self.engine.begin() as conn:
+            yield SqlTransaction(conn)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ---------------------------------------------------------------- queue
+    async def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> dict | None:
+        """Take the oldest runnable run: pending, due, first in its thread, thread not running."""
+        r, other = t.runs, t.runs.alias("other")
+        busy_or_earlier = sa.exists(
+            sa.select(sa.literal(1))
+            .select_from(other)
+            .where(
+                other.c.thread_id == r.c.thread_id,
+                other.c.run_id != r.c.run_id,
+                sa.or_(
+                    other.c.status == "running",
+                    sa.and_(other.c.status == "pending", other.c.created_at < r.c.created_at),
+                ),
+            )
+        )
+        candidate = (
+            sa.select(r.c.run_id)
+            .where(r.c.status == "pending", r.c.available_at <= now, ~busy_or_earlier)
+            .order_by(r.c.created_at)
+            .limit(1)
+        )
+        if self.dialect == "postgresql":
+            candidate = candidate.with_for_update(skip_locked=True, of=r)
+        from datetime import timedelta
+
+        stmt = (
+            r.update()
+            .where(r.c.run_id == candidate.scalar_subquery(), r.c.status == "pending")
+            .values(
+                status="running",
+                worker_id=worker_id,
+                attempt=r.c.attempt + 1,
+                started_at=now,
+                updated_at=now,
+                lease_until=now + timedelta(seconds=lease_seconds),
+            )
+            .returning(*r.c)
+        )
+        async with self.begin() as tx:
+            row = (await tx.conn.execute(stmt)).first()
+            return _record(row) if row is not None else None
+
+    async def heartbeat(
+        self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
+    ) -> None:
+        if not run_ids:
+            return
+        r = t.runs
+        async with self.begin() as tx:
+            await tx.conn.execute(
+                r.update()
+                .where(
+                    r.c.run_id.in_(list(run_ids)),
+                    r.c.worker_id == worker_id,
+                    r.c.status == "running",
+                )
+                .values(lease_until=lease_until)
+            )
+
+    async def requeue_expired(self, now: datetime, max_attempts: int) -> list[dict]:
+        """Runs whose worker stopped heartbeating go back to pending (or fail past the limit)."""
+        r = t.runs
+        async with self.begin() as tx:
+            stale = await tx._all(
+                sa.select(r).where(
+                    r.c.status == "running", r.c.lease_until.is_not(None), r.c.lease_until < now
+                )
+            )
+            for run in stale:
+                status = "pending" if run["attempt"] < max_attempts else "error"
+                await tx.conn.execute(
+                    r.update()
+                    .where(r.c.run_id == run["run_id"], r.c.status == "running")
+                    .values(status=status, worker_id=None, lease_until=None, updated_at=now)
+                )
+                run["status"] = status
+            return stale
+
+    async def next_available_at(self) -> datetime | None:
+        r = t.runs
+        async with self.begin() as tx:
+            return _aware(
+                await tx._scalar(
+                    sa.select(sa.func.min(r.c.available_at)).where(r.c.status == "pending")
+                )
+            )

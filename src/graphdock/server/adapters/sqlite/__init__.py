@@ -1,0 +1,1 @@
+"""The embedded default: everything in one SQLite file, nothing to install or start."""

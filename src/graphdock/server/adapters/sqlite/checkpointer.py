@@ -1,0 +1,63 @@
+"""langgraph's SQLite checkpointer, with the thread operations the API needs and it lacks:
+copying a thread's history, deleting what one run wrote (rollback), and pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+
+class SqliteCheckpointer(AsyncSqliteSaver):
+    async def _script(self, sql: str, params: Sequence) -> None:
+        await self.setup()
+        async with self.lock:
+            try:
+                rest = list(params)
+                for statement in sql.split(";\n"):
+                    n = statement.count("?")
+                    await self.conn.execute(statement, rest[:n])
+                    rest = rest[n:]
+                await self.conn.commit()
+            except BaseException:
+                await self.conn.rollback()
+                raise
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self._script(
+            "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata) "
+            "SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
+            "CAST(json_set(CAST(metadata AS TEXT), '$.thread_id', ?) AS BLOB) FROM checkpoints WHERE thread_id = ?;\n"
+            "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value) "
+            "SELECT ?, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value FROM writes WHERE thread_id = ?",
+            [
+                target_thread_id,
+                target_thread_id,
+                source_thread_id,
+                target_thread_id,
+                source_thread_id,
+            ],
+        )
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        for run_id in run_ids:
+            await self._script(
+                "DELETE FROM writes WHERE EXISTS (SELECT 1 FROM checkpoints c WHERE c.thread_id = writes.thread_id "
+                "AND c.checkpoint_ns = writes.checkpoint_ns AND c.checkpoint_id = writes.checkpoint_id "
+                "AND json_extract(CAST(c.metadata AS TEXT), '$.run_id') = ?);\n"
+                "DELETE FROM checkpoints WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                [run_id, run_id],
+            )
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                await self.adelete_thread(thread_id)
+                continue
+            await self._script(
+                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id NOT IN "
+                "(SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = ? GROUP BY checkpoint_ns);\n"
+                "DELETE FROM writes WHERE thread_id = ? AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE "
+                "c.thread_id = writes.thread_id AND c.checkpoint_ns = writes.checkpoint_ns AND c.checkpoint_id = writes.checkpoint_id)",
+                [thread_id, thread_id, thread_id],
+            )

@@ -1,0 +1,1 @@
+"""HTTP: routes, request models, SSE framing, error mapping."""

@@ -1,0 +1,271 @@
+"""Runs on threads and stateless runs: create, stream, wait, join, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import StreamingResponse
+
+from graphdock.server.api import models
+from graphdock.server.api.deps import context, services, uuid_id
+from graphdock.server.api.errors import ApiError
+from graphdock.server.api.responses import json_response, no_content, project
+from graphdock.server.api.sse import error_frame, sse_body, sse_response
+from graphdock.server.ports.bus import thread_channel
+from graphdock.server.services.runs import RUN_FIELDS, STREAM_MODES
+
+router = APIRouter(tags=["Thread Runs"])
+stateless = APIRouter(tags=["Stateless Runs"])
+
+KEEPALIVE_SECONDS = 5.0
+RUN_SELECT = (*RUN_FIELDS, "langsmith_session_name")
+
+
+def _locations(thread_id: str, run_id: str, tail: str) -> dict[str, str]:
+    return {
+        "location": f"/threads/{thread_id}/runs/{run_id}/{tail}",
+        "content-location": f"/threads/{thread_id}/runs/{run_id}",
+    }
+
+
+async def _create(request: Request, thread_id: str | None, body: models.RunBase) -> dict:
+    return await services(request).runs.create(thread_id, body.fields(), context(request))
+
+
+def _stream(
+    request: Request,
+    run: dict,
+    *,
+    on_disconnect: str | None,
+    after: str | None = None,
+    modes: list[str] | None = None,
+) -> StreamingResponse:
+    svc = services(request).runs
+
+    async def abort() -> None:
+        if on_disconnect == "cancel":
+            try:
+                await svc.stop(run, "interrupt")
+            except Exception:
+                pass
+
+    batches = svc.events(run, after=after, modes=modes, idle=KEEPALIVE_SECONDS)
+    return sse_response(
+        sse_body(batches, abort), _locations(run["thread_id"], run["run_id"], "stream")
+    )
+
+
+def _wait(request: Request, run: dict, *, on_disconnect: str | None = None) -> StreamingResponse:
+    """Long-poll JSON: a newline every few seconds keeps proxies from timing out, then the body."""
+    svc = services(request).runs
+
+    async def body() -> AsyncIterator[bytes]:
+        result = asyncio.ensure_future(svc.result(run))
+        done = False
+        try:
+            while True:
+                finished, _ = await asyncio.wait({result}, timeout=KEEPALIVE_SECONDS)
+                if finished:
+                    break
+                yield b"\n"
+            done = True
+            yield result.result()
+        finally:
+            if not done:
+                result.cancel()
+                if on_disconnect == "cancel":
+                    try:
+                        await svc.stop(run, "interrupt")
+                    except Exception:
+                        pass
+
+    return StreamingResponse(
+        body(),
+        media_type="application/json",
+        headers=_locations(run["thread_id"], run["run_id"], "join"),
+    )
+
+
+# ---------------------------------------------------------------- thread runs
+@router.post("/threads/{thread_id}/runs", summary="Create Background Run")
+async def create_run(thread_id: str, body: models.RunCreateStateful, request: Request):
+    thread_id = uuid_id(thread_id, "thread", "Invalid thread ID")
+    run = await _create(request, thread_id, body)
+    return json_response(
+        run, headers={"content-location": f"/threads/{thread_id}/runs/{run['run_id']}"}
+    )
+
+
+@router.post("/threads/{thread_id}/runs/stream", summary="Create Run, Stream Output")
+async def stream_run(thread_id: str, body: models.RunCreateStateful, request: Request):
+    thread_id = uuid_id(thread_id, "thread")
+    run = await _create(request, thread_id, body)
+    return _stream(request, run, on_disconnect=body.on_disconnect)
+
+
+@router.post("/threads/{thread_id}/runs/wait", summary="Create Run, Wait for Output")
+async def wait_run(thread_id: str, body: models.RunCreateStateful, request: Request):
+    thread_id = uuid_id(thread_id, "thread")
+    run = await _create(request, thread_id, body)
+    return _wait(request, run, on_disconnect=body.on_disconnect)
+
+
+@router.get("/threads/{thread_id}/runs", summary="List Runs")
+async def list_runs(
+    thread_id: str,
+    request: Request,
+    limit: int = Query(10, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    status: str | None = None,
+    select: list[str] | None = Query(None),
+):
+    thread_id = uuid_id(thread_id, "thread")
+    if select:
+        bad = [s for s in select if s not in RUN_SELECT]
+        if bad:
+            raise ApiError(422, f"Invalid select columns: {bad}. Expected: {set(RUN_SELECT)}")
+    runs = await services(request).runs.list(
+        thread_id, context(request), limit=limit, offset=offset, status=status
+    )
+    return json_response(project(runs, select))
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}", summary="Get Run")
+async def get_run(thread_id: str, run_id: str, request: Request):
+    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+    return json_response(await services(request).runs.get(thread_id, run_id, context(request)))
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", summary="Delete Run", status_code=204)
+async def delete_run(thread_id: str, run_id: str, request: Request):
+    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+    await services(request).runs.delete(thread_id, run_id, context(request))
+    return no_content()
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join", summary="Join Run")
+async def join_run(thread_id: str, run_id: str, request: Request):
+    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+    run = await services(request).runs.find_run(thread_id, run_id, context(request))
+    if run is None:
+        return json_response(
+            {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
+        )
+    return _wait(request, run)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream", summary="Join Run Stream")
+async def join_run_stream(
+    thread_id: str,
+    run_id: str,
+    request: Request,
+    stream_mode: list[str] | None = Query(None),
+    cancel_on_disconnect: str = "false",
+):
+    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+    modes = [m for value in (stream_mode or []) for m in value.split(",") if m]
+    for mode in modes:
+        if mode not in STREAM_MODES:
+            raise ApiError(422, f"Invalid stream mode: {mode}")
+    run = await services(request).runs.find_run(thread_id, run_id, context(request))
+    if run is None:
+        return sse_response(_single(error_frame("HTTPException", "404: Run not found")))
+    cancel = cancel_on_disconnect.lower() in ("true", "yes", "1")
+    return _stream(
+        request,
+        run,
+        on_disconnect="cancel" if cancel else None,
+        after=request.headers.get("last-event-id"),
+        modes=modes or None,
+    )
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel Run")
+async def cancel_run(
+    thread_id: str, run_id: str, request: Request, wait: str = "false", action: str = "interrupt"
+):
+    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+    svc = services(request).runs
+    ctx = context(request)
+    await svc.cancel(thread_id, run_id, ctx, action=action)
+    if wait.lower() in ("true", "1", "yes"):
+        run = await svc.find_run(thread_id, run_id, ctx)
+        if run is not None:
+            await svc.wait_until_done(run, timeout=30)
+        return json_response({}, headers=_locations(thread_id, run_id, "join"))
+    return no_content_with(202)
+
+
+def no_content_with(status: int):
+    response = no_content()
+    response.status_code = status
+    return response
+
+
+@router.get("/threads/{thread_id}/stream", summary="Join Thread Stream")
+async def join_thread_stream(thread_id: str, request: Request, stream_modes: str = "run_modes"):
+    thread_id = uuid_id(thread_id, "thread")
+    modes = [m for m in stream_modes.split(",") if m]
+    for mode in modes:
+        if mode not in ("run_modes", "lifecycle", "state_update"):
+            raise ApiError(422, f"Invalid stream mode: {mode}")
+    svc = services(request)
+    await svc.threads.get(thread_id, context(request))
+    channel = thread_channel(thread_id)
+    after = request.headers.get("last-event-id")
+
+    async def batches():
+        async for batch in svc.bus.subscribe(
+            channel, after=after, live_only=after is None, idle=KEEPALIVE_SECONDS
+        ):
+            kept = [e for e in batch if _thread_event_wanted(e, modes)]
+            if kept or not batch:
+                yield kept
+
+    return sse_response(sse_body(batches()))
+
+
+def _thread_event_wanted(event, modes: list[str]) -> bool:
+    if event.event == "state_update":
+        return "state_update" in modes
+    if event.event == "metadata":
+        return "lifecycle" in modes or "run_modes" in modes
+    return "run_modes" in modes
+
+
+# ---------------------------------------------------------------- stateless runs
+@stateless.post("/runs", summary="Create Background Run")
+async def create_stateless_run(body: models.RunCreateStateless, request: Request):
+    run = await _create(request, None, body)
+    return json_response(run, headers={"content-location": f"/runs/{run['run_id']}"})
+
+
+@stateless.post("/runs/stream", summary="Create Run, Stream Output")
+async def stream_stateless_run(body: models.RunCreateStateless, request: Request):
+    run = await _create(request, None, body)
+    return _stream(request, run, on_disconnect=body.on_disconnect)
+
+
+@stateless.post("/runs/wait", summary="Create Run, Wait for Output")
+async def wait_stateless_run(body: models.RunCreateStateless, request: Request):
+    run = await _create(request, None, body)
+    return _wait(request, run, on_disconnect=body.on_disconnect)
+
+
+@stateless.post("/runs/batch", summary="Create Run Batch")
+async def create_run_batch(body: list[models.RunCreateStateless], request: Request):
+    if not body:
+        raise ApiError(422, "[] has less than 1 item")
+    return json_response([await _create(request, None, item) for item in body])
+
+
+@stateless.post("/runs/cancel", summary="Cancel Runs", status_code=204)
+async def cancel_runs(body: models.RunsCancel, request: Request, action: str = "interrupt"):
+    await services(request).runs.cancel_many(body.fields(), context(request), action=action)
+    return no_content()

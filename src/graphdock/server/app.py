@@ -1,0 +1,145 @@
+"""Wiring: which adapter serves which port, decided once at start-up from the settings."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+
+from graphdock import __version__
+from graphdock.server.config import Config, apply_env, load_config
+from graphdock.server.executor.runner import RunExecutor
+from graphdock.server.executor.worker import WorkerPool
+from graphdock.server.services import clock
+from graphdock.server.services.assistants import AssistantService
+from graphdock.server.services.graphs import GraphRegistry
+from graphdock.server.services.runs import RunService
+from graphdock.server.services.threads import ThreadService
+from graphdock.server.services.webhooks import WebhookSender
+from graphdock.server.settings import Settings
+
+log = logging.getLogger("graphdock")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: Config
+    graphs: GraphRegistry
+    storage: Any
+    bus: Any
+    checkpointer: Any
+    store: Any
+    assistants: AssistantService
+    threads: ThreadService
+    runs: RunService
+    webhooks: WebhookSender
+    pool: WorkerPool | None = None
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, config: Config | None = None
+) -> AsyncIterator[Services]:
+    """Everything the server needs, opened in order and closed in reverse."""
+    import aiosqlite
+
+    from graphdock.server.adapters.memory.bus import MemoryEventBus
+    from graphdock.server.adapters.sql.storage import SqlStorage
+    from graphdock.server.adapters.sqlite.checkpointer import SqliteCheckpointer
+    from graphdock.server.adapters.sqlite.engine import create_sqlite_engine, migrate_sqlite
+    from graphdock.server.adapters.sqlite.store import open_sqlite_store
+
+    config = config or load_config(settings.config_path)
+    apply_env(config)
+    graphs = GraphRegistry.load(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate_sqlite(settings.sqlite_path)
+    storage = SqlStorage(create_sqlite_engine(settings.sqlite_path))
+    bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(storage.close)
+        stack.push_async_callback(bus.close)
+        conn = await aiosqlite.connect(settings.sqlite_path)
+        await conn.execute("PRAGMA busy_timeout=30000")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        stack.push_async_callback(conn.close)
+        checkpointer = SqliteCheckpointer(conn)
+        await checkpointer.setup()
+        store = await stack.enter_async_context(open_sqlite_store(settings.sqlite_path, config))
+        webhooks = WebhookSender(config.webhooks)
+        stack.push_async_callback(webhooks.close)
+        assistants = AssistantService(storage, graphs)
+        threads = ThreadService(storage, graphs, checkpointer, store, bus)
+        runs = RunService(
+            storage,
+            assistants,
+            threads,
+            bus,
+            config.webhooks,
+            "webhooks" not in config.http.disabled,
+        )
+        services = Services(
+            settings,
+            config,
+            graphs,
+            storage,
+            bus,
+            checkpointer,
+            store,
+            assistants,
+            threads,
+            runs,
+            webhooks,
+        )
+        await assistants.ensure_system_assistants()
+        if settings.jobs:
+            # One process owns the SQLite file: whatever was running when it stopped resumes now.
+            resumed = await storage.requeue_expired(
+                clock.now() + timedelta(days=36500), max_attempts=1000
+            )
+            if resumed:
+                log.info("resuming %d run(s) interrupted by the last shutdown", len(resumed))
+            executor = RunExecutor(
+                runs, graphs, checkpointer, store, bus, webhooks, run_timeout=settings.run_timeout
+            )
+            services.pool = WorkerPool(storage, bus, executor, concurrency=settings.concurrency)
+            services.pool.start()
+            stack.push_async_callback(services.pool.stop)
+        yield services
+
+
+def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
+    from graphdock.server.api import errors
+    from graphdock.server.api.routes import assistants, runs, system, threads
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with open_services(settings, config) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="graphdock",
+        version=__version__,
+        description="An open LangGraph API server.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    errors.install(app)
+    for router in (system.router, assistants.router, threads.router, runs.router, runs.stateless):
+        app.include_router(router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn's reloader imports: settings travel in the environment."""
+    return create_app(Settings.from_env(os.environ["GRAPHDOCK_SETTINGS"]))

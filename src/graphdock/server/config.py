@@ -1,0 +1,366 @@
+"""Reading `langgraph.json`: the same file the official CLI reads.
+
+Every key is parsed and validated at start-up, even those a later feature wires, so a typo
+fails fast with a message that names the file and the key instead of surfacing mid-run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("graphdock.config")
+
+KNOWN_TOP_LEVEL_KEYS = {
+    "dependencies",
+    "graphs",
+    "env",
+    "store",
+    "checkpointer",
+    "http",
+    "webhooks",
+    "auth",
+    "python_version",
+    "pip_config_file",
+    "pip_installer",
+    "dockerfile_lines",
+    "base_image",
+    "image_distro",
+    "node_version",
+    "api_version",
+    "keep_pkg_tools",
+    "encryption",
+    "ui",
+    "ui_config",
+    "disable_persistence",
+    "priority",
+    "$schema",
+}
+
+
+class ConfigError(Exception):
+    """A config problem, told as one line naming the file and the key."""
+
+    def __init__(self, path: Path | str, key: str, message: str):
+        self.path, self.key, self.message = str(path), key, message
+        super().__init__(f"{path}: {key}: {message}")
+
+
+@dataclass
+class GraphSpec:
+    graph_id: str
+    path: str  # "./file.py:attr" or "package.module:attr"
+    description: str | None = None
+
+
+@dataclass
+class IndexConfig:
+    embed: str
+    dims: int
+    fields: list[str] | None = None
+
+
+@dataclass
+class TTLConfig:
+    default_ttl: float | None = None  # minutes
+    refresh_on_read: bool = True
+    sweep_interval_minutes: float | None = None
+    strategy: str = "delete"
+
+
+@dataclass
+class WebhookUrlPolicy:
+    require_https: bool = False
+    allowed_domains: list[str] | None = None
+    allowed_ports: list[int] | None = None
+    max_url_length: int = 4096
+    disable_loopback: bool = True
+    disable_private_ips: bool = True
+
+
+@dataclass
+class WebhooksConfig:
+    url: WebhookUrlPolicy = field(default_factory=WebhookUrlPolicy)
+    headers: dict[str, str] = field(default_factory=dict)
+    env_prefix: str = "LG_WEBHOOK_"
+    allowed_fields: list[str] | None = None
+
+
+@dataclass
+class CorsConfig:
+    allow_origins: list[str] = field(default_factory=lambda: ["*"])
+    allow_methods: list[str] = field(default_factory=lambda: ["*"])
+    allow_headers: list[str] = field(default_factory=lambda: ["*"])
+    allow_credentials: bool = False
+    allow_origin_regex: str | None = None
+    expose_headers: list[str] = field(
+        default_factory=lambda: ["x-pagination-total", "x-pagination-next", "content-location"]
+    )
+    max_age: int = 600
+
+
+@dataclass
+class HttpConfig:
+    app: str | None = None
+    cors: CorsConfig | None = None
+    configurable_headers: dict[str, list[str]] | None = None
+    disabled: set[str] = field(default_factory=set)  # e.g. {"store", "crons"}
+    max_request_bytes: int | None = None
+
+
+@dataclass
+class AuthConfig:
+    path: str | None = None
+    disable_studio_auth: bool = False
+
+
+@dataclass
+class Config:
+    path: Path
+    graphs: list[GraphSpec]
+    dependencies: list[Path] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    store_index: IndexConfig | None = None
+    store_ttl: TTLConfig | None = None
+    checkpointer_ttl: TTLConfig | None = None
+    http: HttpConfig = field(default_factory=HttpConfig)
+    webhooks: WebhooksConfig | None = None
+    auth: AuthConfig | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path).resolve()
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            path, "(file)", "no such file; pass --config with the path to your langgraph.json"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, "(file)", f"not valid JSON: {exc}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Any, path: Path) -> Config:
+    p = _Parser(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "(file)", "must be a JSON object")
+    for key in raw:
+        if key not in KNOWN_TOP_LEVEL_KEYS:
+            log.warning("%s: unknown key %r is ignored", path, key)
+    if "node_version" in raw and "python_version" not in raw and "graphs" in raw:
+        pass  # JS graphs are not served; their entries fail below with a clear message
+    return Config(
+        path=path,
+        graphs=p.graphs(raw.get("graphs")),
+        dependencies=p.dependencies(raw.get("dependencies", [])),
+        env=p.env(raw.get("env", {})),
+        store_index=p.index(raw.get("store")),
+        store_ttl=p.ttl(raw.get("store"), "store.ttl"),
+        checkpointer_ttl=p.ttl(raw.get("checkpointer"), "checkpointer.ttl"),
+        http=p.http(raw.get("http")),
+        webhooks=p.webhooks(raw.get("webhooks")),
+        auth=p.auth(raw.get("auth")),
+    )
+
+
+class _Parser:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, message: str):
+        raise ConfigError(self.path, key, message)
+
+    def obj(self, value: Any, key: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(key, f"must be an object, got {type(value).__name__}")
+        return value
+
+    def typed(self, d: dict, name: str, key: str, kind: type | tuple, default: Any = None) -> Any:
+        value = d.get(name, default)
+        if value is None:
+            return default
+        if isinstance(value, bool) and kind in (int, float, (int, float)):
+            self.fail(f"{key}.{name}", "must be a number")
+        if not isinstance(value, kind):
+            want = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            self.fail(f"{key}.{name}", f"must be {want}, got {type(value).__name__}")
+        return value
+
+    def str_list(self, d: dict, name: str, key: str) -> list[str] | None:
+        value = d.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"{key}.{name}", "must be a list of strings")
+        return value
+
+    def graphs(self, raw: Any) -> list[GraphSpec]:
+        if raw is None:
+            self.fail("graphs", "is required: map each graph id to './file.py:variable'")
+        graphs = self.obj(raw, "graphs")
+        if not graphs:
+            self.fail("graphs", "must name at least one graph")
+        specs = []
+        for graph_id, value in graphs.items():
+            key = f"graphs.{graph_id}"
+            description = None
+            if isinstance(value, dict):
+                description = self.typed(value, "description", key, str)
+                value = value.get("path")
+            if not isinstance(value, str) or ":" not in value:
+                self.fail(
+                    key,
+                    "must be './file.py:variable' or 'package.module:variable' (or an object with a 'path')",
+                )
+            if value.split(":", 1)[0].endswith((".ts", ".js", ".mts", ".cts", ".tsx", ".jsx")):
+                self.fail(
+                    key, "JavaScript graphs are not supported by graphdock; serve Python graphs"
+                )
+            specs.append(GraphSpec(graph_id, value, description))
+        return specs
+
+    def dependencies(self, raw: Any) -> list[Path]:
+        if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
+            self.fail("dependencies", "must be a list of paths or package names")
+        out = []
+        for dep in raw:
+            candidate = (self.path.parent / dep).resolve()
+            if dep.startswith((".", "/")) or candidate.exists():
+                out.append(candidate)
+        return out
+
+    def env(self, raw: Any) -> dict[str, str]:
+        if isinstance(raw, str):
+            env_path = (self.path.parent / raw).resolve()
+            if not env_path.exists():
+                self.fail("env", f"file {raw!r} does not exist")
+            from dotenv import dotenv_values
+
+            return {k: v for k, v in dotenv_values(env_path).items() if v is not None}
+        env = self.obj(raw, "env")
+        for k, v in env.items():
+            if not isinstance(v, (str, int, float, bool)):
+                self.fail(f"env.{k}", "must be a string")
+        return {k: str(v) for k, v in env.items()}
+
+    def index(self, raw: Any) -> IndexConfig | None:
+        store = self.obj(raw, "store")
+        for k in store:
+            if k not in {"index", "ttl", "path"}:
+                log.warning("%s: unknown key 'store.%s' is ignored", self.path, k)
+        if store.get("index") is None:
+            return None
+        index = self.obj(store["index"], "store.index")
+        embed = self.typed(index, "embed", "store.index", str)
+        dims = self.typed(index, "dims", "store.index", int)
+        if not embed:
+            self.fail("store.index.embed", "is required ('provider:model' or './file.py:function')")
+        if not dims or dims <= 0:
+            self.fail("store.index.dims", "is required and must be a positive integer")
+        return IndexConfig(
+            embed=embed, dims=dims, fields=self.str_list(index, "fields", "store.index")
+        )
+
+    def ttl(self, raw: Any, key: str) -> TTLConfig | None:
+        section = self.obj(raw, key.split(".")[0])
+        if section.get("ttl") is None:
+            return None
+        ttl = self.obj(section["ttl"], key)
+        strategy = self.typed(ttl, "strategy", key, str, "delete")
+        if strategy != "delete":
+            self.fail(f"{key}.strategy", "only 'delete' is supported")
+        return TTLConfig(
+            default_ttl=self.typed(ttl, "default_ttl", key, (int, float)),
+            refresh_on_read=self.typed(ttl, "refresh_on_read", key, bool, True),
+            sweep_interval_minutes=self.typed(ttl, "sweep_interval_minutes", key, (int, float)),
+            strategy=strategy,
+        )
+
+    def http(self, raw: Any) -> HttpConfig:
+        http = self.obj(raw, "http")
+        cfg = HttpConfig(app=self.typed(http, "app", "http", str))
+        for name, value in http.items():
+            if name.startswith("disable_"):
+                if not isinstance(value, bool):
+                    self.fail(f"http.{name}", "must be true or false")
+                if value:
+                    cfg.disabled.add(name.removeprefix("disable_"))
+        if http.get("cors") is not None:
+            cors = self.obj(http["cors"], "http.cors")
+            base = CorsConfig()
+            cfg.cors = CorsConfig(
+                allow_origins=self.str_list(cors, "allow_origins", "http.cors") or [],
+                allow_methods=self.str_list(cors, "allow_methods", "http.cors")
+                or base.allow_methods,
+                allow_headers=self.str_list(cors, "allow_headers", "http.cors")
+                or base.allow_headers,
+                allow_credentials=self.typed(cors, "allow_credentials", "http.cors", bool, False),
+                allow_origin_regex=self.typed(cors, "allow_origin_regex", "http.cors", str),
+                expose_headers=self.str_list(cors, "expose_headers", "http.cors")
+                or base.expose_headers,
+                max_age=self.typed(cors, "max_age", "http.cors", int, 600),
+            )
+        if http.get("configurable_headers") is not None:
+            ch = self.obj(http["configurable_headers"], "http.configurable_headers")
+            cfg.configurable_headers = {
+                "includes": self.str_list(ch, "includes", "http.configurable_headers") or [],
+                "excludes": self.str_list(ch, "excludes", "http.configurable_headers") or [],
+            }
+        cfg.max_request_bytes = self.typed(http, "max_request_bytes", "http", int)
+        return cfg
+
+    def webhooks(self, raw: Any) -> WebhooksConfig | None:
+        if raw is None:
+            return None
+        wh = self.obj(raw, "webhooks")
+        cfg = WebhooksConfig(
+            env_prefix=self.typed(wh, "env_prefix", "webhooks", str, "LG_WEBHOOK_"),
+            allowed_fields=self.str_list(wh, "allowed_fields", "webhooks"),
+        )
+        headers = self.obj(wh.get("headers"), "webhooks.headers")
+        for k, v in headers.items():
+            if not isinstance(v, str):
+                self.fail(f"webhooks.headers.{k}", "must be a string")
+        cfg.headers = headers
+        if wh.get("url") is not None:
+            url = self.obj(wh["url"], "webhooks.url")
+            # A `url` block opts into the strict policy: https and no loopback unless relaxed.
+            cfg.url = WebhookUrlPolicy(
+                require_https=self.typed(url, "require_https", "webhooks.url", bool, True),
+                allowed_domains=self.str_list(url, "allowed_domains", "webhooks.url"),
+                allowed_ports=self.typed(url, "allowed_ports", "webhooks.url", list),
+                max_url_length=self.typed(url, "max_url_length", "webhooks.url", int, 4096),
+                disable_loopback=self.typed(url, "disable_loopback", "webhooks.url", bool, True),
+                disable_private_ips=self.typed(
+                    url, "disable_private_ips", "webhooks.url", bool, True
+                ),
+            )
+        return cfg
+
+    def auth(self, raw: Any) -> AuthConfig | None:
+        if raw is None:
+            return None
+        auth = self.obj(raw, "auth")
+        return AuthConfig(
+            path=self.typed(auth, "path", "auth", str),
+            disable_studio_auth=self.typed(auth, "disable_studio_auth", "auth", bool, False),
+        )
+
+
+def apply_env(config: Config) -> None:
+    """Put the config's `env` into the process environment; variables already set win."""
+    for k, v in config.env.items():
+        os.environ.setdefault(k, v)

@@ -1,0 +1,307 @@
+"""Executes one run on the real langgraph library and reports how it ended.
+
+The graph runs in a task of its own so that a cancel signal (from the API, a multitask
+strategy, or a dropped client) stops it promptly, even mid-node, and the run is recorded as
+interrupted, rolled back or deleted as the signal asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from langgraph.types import Command, Send
+
+from graphdock.server import serde
+from graphdock.server.executor.stream import EventShaper, pregel_modes
+from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
+from graphdock.server.services import clock
+from graphdock.server.services.graphs import GraphRegistry
+from graphdock.server.services.runs import RESULT_EVENT, RunService
+from graphdock.server.services.runs import shape as run_shape
+from graphdock.server.services.state import thread_interrupts, thread_status
+from graphdock.server.services.webhooks import WebhookSender
+
+log = logging.getLogger("graphdock.executor")
+
+
+class _Cancelled(Exception):
+    def __init__(self, action: str):
+        self.action = action
+
+
+class _ShuttingDown(Exception):
+    pass
+
+
+def _command(spec: dict) -> Command:
+    goto = spec.get("goto")
+    if isinstance(goto, dict):
+        goto = Send(goto["node"], goto.get("input"))
+    elif isinstance(goto, list):
+        goto = [Send(g["node"], g.get("input")) if isinstance(g, dict) else g for g in goto]
+    kwargs: dict[str, Any] = {}
+    if "resume" in spec and spec["resume"] is not None:
+        kwargs["resume"] = spec["resume"]
+    if spec.get("update") is not None:
+        kwargs["update"] = spec["update"]
+    if goto is not None:
+        kwargs["goto"] = goto
+    return Command(**kwargs)
+
+
+class RunExecutor:
+    def __init__(
+        self,
+        runs: RunService,
+        graphs: GraphRegistry,
+        checkpointer: Any,
+        store: Any,
+        bus: EventBus,
+        webhooks: WebhookSender,
+        *,
+        run_timeout: float | None = None,
+    ):
+        self.runs = runs
+        self.graphs = graphs
+        self.checkpointer = checkpointer
+        self.store = store
+        self.bus = bus
+        self.webhooks = webhooks
+        self.run_timeout = run_timeout
+
+    async def execute(self, run: dict) -> None:
+        run_id = run["run_id"]
+        started_at = clock.now()
+        state: dict[str, Any] = {"cancel": None}
+        graph_task: asyncio.Task | None = None
+
+        def on_cancel(action: str) -> None:
+            state["cancel"] = action
+            if graph_task is not None and not graph_task.done():
+                graph_task.cancel()
+
+        remove_handler = self.bus.on_cancel(run_id, on_cancel)
+        outcome: dict[str, Any] = {"last_values": None, "snapshot": None}
+        try:
+            await self._publish(
+                run, "metadata", serde.dumps({"run_id": run_id, "attempt": run["attempt"]})
+            )
+            graph_task = asyncio.create_task(self._run_graph(run, outcome))
+            if state["cancel"]:
+                graph_task.cancel()
+            try:
+                async with asyncio.timeout(self.run_timeout):
+                    await graph_task
+                status, error = "success", None
+            except TimeoutError:
+                status, error = "timeout", {"error": "TimeoutError", "message": ""}
+            except asyncio.CancelledError:
+                if state["cancel"] is None:
+                    raise  # the server is stopping: the run is handed back below
+                status, error = (
+                    "interrupted",
+                    {"error": "UserInterrupt", "message": _interrupt_message(run)},
+                )
+            except Exception as exc:
+                status, error = "error", {"error": type(exc).__name__, "message": str(exc)}
+                await self._publish(run, "error", serde.dumps(error))
+        except asyncio.CancelledError:
+            if graph_task is not None and not graph_task.done():
+                graph_task.cancel()
+            remove_handler()
+            await self.runs.release(run)  # shutting down: back to pending, resumed at next start
+            raise
+        remove_handler()
+        await self._finish(run, status, error, state["cancel"], outcome, started_at)
+
+    async def _publish(self, run: dict, event: str, data: bytes) -> None:
+        await self.bus.publish(run_channel(run["run_id"]), event, data)
+        if await self.bus.has_channel(thread_channel(run["thread_id"])):
+            await self.bus.publish(thread_channel(run["thread_id"]), event, data)
+
+    def _config(self, run: dict, assistant: dict) -> tuple[dict, dict]:
+        kwargs = run["kwargs"]
+        run_config = kwargs.get("config") or {}
+        base = assistant["config"] or {}
+        config = {
+            **base,
+            **{k: v for k, v in run_config.items() if k not in ("configurable", "metadata")},
+        }
+        if base.get("tags") and run_config.get("tags"):
+            config["tags"] = list(dict.fromkeys([*base["tags"], *run_config["tags"]]))
+        configurable = {
+            **(base.get("configurable") or {}),
+            **(run_config.get("configurable") or {}),
+        }
+        configurable.setdefault("checkpoint_ns", "")
+        config["configurable"] = configurable
+        config["metadata"] = {
+            **(run_config.get("metadata") or {}),
+            "graph_id": assistant["graph_id"],
+            "assistant_id": assistant["assistant_id"],
+            "run_attempt": run["attempt"],
+            "thread_id": run["thread_id"],
+            "run_id": run["run_id"],
+            "user_id": configurable.get("user_id", ""),
+        }
+        config["run_id"] = uuid.UUID(run["run_id"])
+        context = {**(assistant.get("context") or {}), **(kwargs.get("context") or {})}
+        return config, context
+
+    async def _run_graph(self, run: dict, outcome: dict) -> None:
+        kwargs = run["kwargs"]
+        assistant = await self.runs.assistant_record(run["assistant_id"])
+        entry = self.graphs.get(assistant["graph_id"])
+        config, context = self._config(run, assistant)
+        state_config = {
+            **config,
+            "configurable": {
+                k: v
+                for k, v in config["configurable"].items()
+                if k not in ("checkpoint_id", "checkpoint_map")
+            },
+        }
+        run_config = config
+        if kwargs.get("checkpoint"):
+            run_config = {
+                **config,
+                "configurable": {**config["configurable"], **kwargs["checkpoint"]},
+            }
+        modes = kwargs.get("stream_mode") or ["values"]
+        subgraphs = bool(kwargs.get("subgraphs"))
+        shaper = EventShaper(modes)
+        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+            graph_input: Any = (
+                _command(kwargs["command"]) if kwargs.get("command") else kwargs.get("input")
+            )
+            if run["attempt"] > 1 and await self._has_progress(graph, state_config, run["run_id"]):
+                graph_input = None  # resumed after a crash: continue from the last checkpoint
+                run_config = state_config
+            options = {
+                "context": context or None,
+                "stream_mode": pregel_modes(modes),
+                "subgraphs": subgraphs,
+                "interrupt_before": kwargs.get("interrupt_before"),
+                "interrupt_after": kwargs.get("interrupt_after"),
+                "durability": kwargs.get("durability") or "async",
+            }
+            if "events" in modes:
+                stream = self._with_events(graph, graph_input, run_config, options, run)
+            else:
+                stream = graph.astream(graph_input, run_config, **options)
+            async for item in stream:
+                if subgraphs:
+                    namespace, mode, chunk = item
+                else:
+                    (mode, chunk), namespace = item, ()
+                if mode == "values" and not namespace:
+                    outcome["last_values"] = chunk
+                for name, data in shaper.shape(namespace, mode, chunk):
+                    await self._publish(run, name, data)
+            outcome["snapshot"] = await graph.aget_state(state_config)
+
+    async def _with_events(self, graph, graph_input, config, options, run):
+        """`events` mode: langgraph's astream_events, with the other modes read off its root stream."""
+        root_id = run["run_id"]
+        subgraphs = options["subgraphs"]
+        async for event in graph.astream_events(
+            graph_input, config, version="v2", **{**options, "subgraphs": True}
+        ):
+            await self._publish(run, "events", serde.dumps(event))
+            if event.get("event") == "on_chain_stream" and str(event.get("run_id")) == root_id:
+                chunk = event.get("data", {}).get("chunk")
+                if isinstance(chunk, tuple) and len(chunk) == 3:
+                    namespace, mode, data = chunk
+                    if namespace and not subgraphs:
+                        continue
+                    yield (namespace, mode, data) if subgraphs else (mode, data)
+
+    async def _has_progress(self, graph, config: dict, run_id: str) -> bool:
+        snapshot = await graph.aget_state(config)
+        return bool(snapshot.config) and (snapshot.metadata or {}).get("run_id") == run_id
+
+    async def _final_snapshot(self, run: dict, outcome: dict):
+        if outcome.get("snapshot") is not None:
+            return outcome["snapshot"]
+        try:
+            assistant = await self.runs.assistant_record(run["assistant_id"])
+            config, _ = self._config(run, assistant)
+            config["configurable"].pop("checkpoint_id", None)
+            async with self.graphs.get(assistant["graph_id"]).open(
+                config, checkpointer=self.checkpointer, store=self.store
+            ) as graph:
+                return await graph.aget_state(config)
+        except Exception:
+            log.exception("reading the final state of run %s failed", run["run_id"])
+            return None
+
+    async def _finish(
+        self,
+        run: dict,
+        status: str,
+        error: dict | None,
+        cancel: str | None,
+        outcome: dict,
+        started_at,
+    ) -> None:
+        run_id, thread_id = run["run_id"], run["thread_id"]
+        temporary = run["kwargs"].get("temporary")
+        if cancel == "rollback":
+            await self.checkpointer.adelete_for_runs([run_id])
+        if cancel == "delete":
+            await self.runs.settle_thread(thread_id)
+            await self._close(run, None)
+            return
+        snapshot = await self._final_snapshot(run, outcome)
+        values = outcome["last_values"]
+        if values is None and snapshot is not None and snapshot.config:
+            values = snapshot.values
+        thread_values: dict[str, Any] = {
+            "values": serde.to_jsonable(snapshot.values)
+            if snapshot is not None and snapshot.config
+            else None,
+            "interrupts": thread_interrupts(snapshot) if snapshot is not None else {},
+            "error": None if cancel == "rollback" else error,
+            "status": "error" if status in ("error", "timeout") else thread_status(snapshot),
+        }
+        await self.runs.mark_finished(
+            run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
+        )
+        if status == "error":
+            result = {"__error__": error}
+        else:
+            result = values if values is not None else {}
+        await self._close(run, serde.dumps(result))
+        webhook = run["kwargs"].get("webhook")
+        if webhook and self.runs.webhooks_enabled and cancel != "rollback":
+            payload = {
+                **run_shape({**run, "status": status, "updated_at": clock.now()}),
+                "run_started_at": started_at,
+                "run_ended_at": clock.now(),
+                "values": None
+                if temporary or run["kwargs"].get("stateless")
+                else serde.to_jsonable(values),
+            }
+            if error is not None:
+                payload["error"] = error
+            self.webhooks.send(webhook, payload)
+        if temporary:
+            await self.runs.delete_temporary_thread(thread_id)
+
+    async def _close(self, run: dict, result: bytes | None) -> None:
+        if result is not None:
+            await self.bus.publish(run_channel(run["run_id"]), RESULT_EVENT, result)
+        await self.bus.close_channel(run_channel(run["run_id"]))
+        if await self.bus.has_channel(thread_channel(run["thread_id"])):
+            await self.bus.publish(
+                thread_channel(run["thread_id"]),
+                "metadata",
+                serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
+            )
+
+
+def _interrupt_message(run: dict) -> str:
+    return "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel"

@@ -1,0 +1,121 @@
+"""The worker pool: claims runs from the queue and executes up to N of them at once.
+
+A new run wakes the pool through the bus at once; the timed wait is only the fallback for
+runs scheduled in the future (`after_seconds`) and for runs created by other processes when
+no wake-up can reach us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from graphdock.server.executor.runner import RunExecutor
+from graphdock.server.ports.bus import EventBus
+from graphdock.server.ports.storage import Queue
+from graphdock.server.services import clock
+
+log = logging.getLogger("graphdock.worker")
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        queue: Queue,
+        bus: EventBus,
+        executor: RunExecutor,
+        *,
+        concurrency: int = 10,
+        poll_interval: float = 2.0,
+        lease_seconds: float = 30.0,
+        max_attempts: int = 3,
+    ):
+        self.queue = queue
+        self.bus = bus
+        self.executor = executor
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._active: dict[str, asyncio.Task] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False
+
+    @property
+    def active(self) -> int:
+        return len(self._active)
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._dispatch(), name="graphdock-dispatch"),
+            asyncio.create_task(self._heartbeat(), name="graphdock-heartbeat"),
+        ]
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; give in-flight runs `grace` seconds, then hand them back."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        if self._active:
+            _, pending = await asyncio.wait(list(self._active.values()), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+
+    async def _dispatch(self) -> None:
+        while not self._stopping:
+            try:
+                while len(self._active) < self.concurrency:
+                    run = await self.queue.claim(self.worker_id, clock.now(), self.lease_seconds)
+                    if run is None:
+                        break
+                    task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
+                    self._active[run["run_id"]] = task
+                await self.bus.wait_for_work(await self._sleep_for())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("claiming runs failed; retrying")
+                await asyncio.sleep(self.poll_interval)
+
+    async def _sleep_for(self) -> float:
+        if len(self._active) >= self.concurrency:
+            return self.poll_interval
+        next_at = await self.queue.next_available_at()
+        if next_at is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, (next_at - clock.now()).total_seconds()))
+
+    async def _execute(self, run: dict) -> None:
+        try:
+            await self.executor.execute(run)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("run %s failed outside its graph", run["run_id"])
+        finally:
+            self._active.pop(run["run_id"], None)
+            self.bus.wake_workers()  # the thread may have another run waiting
+
+    async def _heartbeat(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                until = clock.now() + timedelta(seconds=self.lease_seconds)
+                await self.queue.heartbeat(list(self._active), self.worker_id, until)
+                for run in await self.queue.requeue_expired(clock.now(), self.max_attempts):
+                    log.warning(
+                        "run %s lost its worker; %s",
+                        run["run_id"],
+                        "re-queued" if run["status"] == "pending" else "failed",
+                    )
+                    self.bus.wake_workers()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("heartbeat failed")

@@ -1,0 +1,143 @@
+"""The Storage port: durable records of assistants, threads, runs and crons.
+
+Services open one transaction per operation (`async with storage.begin() as tx`) and call
+the record operations on it, so a domain rule that spans several records (a run that must
+not start on a busy thread, a thread that turns busy with its run) commits or fails whole.
+Adapters know no domain rules: they store, filter and lock.
+
+Every read and write takes an optional `access` filter (metadata containment) from the
+caller's auth context, so a record another user may not see behaves as if absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+Record = dict[str, Any]
+Access = dict[str, Any] | None
+
+
+class Transaction(Protocol):
+    # assistants
+    async def insert_assistant(self, record: Record) -> None: ...
+    async def get_assistant(self, assistant_id: str, access: Access = None) -> Record | None: ...
+    async def update_assistant(self, assistant_id: str, values: Record) -> None: ...
+    async def delete_assistant(self, assistant_id: str, access: Access = None) -> bool: ...
+    async def search_assistants(
+        self,
+        *,
+        graph_id: str | None,
+        name: str | None,
+        metadata: Record | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
+        access: Access = None,
+    ) -> list[Record]: ...
+    async def count_assistants(
+        self,
+        *,
+        graph_id: str | None,
+        name: str | None,
+        metadata: Record | None,
+        access: Access = None,
+    ) -> int: ...
+    async def insert_assistant_version(self, record: Record) -> None: ...
+    async def get_assistant_version(self, assistant_id: str, version: int) -> Record | None: ...
+    async def max_assistant_version(self, assistant_id: str) -> int: ...
+    async def list_assistant_versions(
+        self, assistant_id: str, *, metadata: Record | None, limit: int, offset: int
+    ) -> list[Record]: ...
+
+    # threads
+    async def insert_thread(self, record: Record) -> None: ...
+    async def get_thread(
+        self, thread_id: str, access: Access = None, *, lock: bool = False
+    ) -> Record | None: ...
+    async def update_thread(self, thread_id: str, values: Record) -> None: ...
+    async def delete_thread(self, thread_id: str, access: Access = None) -> bool: ...
+    async def search_threads(
+        self,
+        *,
+        ids: Sequence[str] | None,
+        metadata: Record | None,
+        values: Record | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
+        access: Access = None,
+    ) -> list[Record]: ...
+    async def count_threads(
+        self,
+        *,
+        metadata: Record | None,
+        values: Record | None,
+        status: str | None,
+        access: Access = None,
+    ) -> int: ...
+    async def thread_ids_by_assistant(self, assistant_id: str) -> list[str]: ...
+    async def expired_thread_ids(self, now: datetime, limit: int) -> list[str]: ...
+
+    # runs
+    async def insert_run(self, record: Record) -> None: ...
+    async def get_run(self, run_id: str, thread_id: str | None = None) -> Record | None: ...
+    async def update_run(self, run_id: str, values: Record) -> None: ...
+    async def delete_run(self, run_id: str) -> bool: ...
+    async def list_runs(
+        self, thread_id: str, *, status: str | None, limit: int, offset: int
+    ) -> list[Record]: ...
+    async def active_runs(self, thread_id: str) -> list[Record]: ...
+    async def runs_with_status(self, statuses: Sequence[str]) -> list[Record]: ...
+
+    # crons
+    async def insert_cron(self, record: Record) -> None: ...
+    async def get_cron(self, cron_id: str, access: Access = None) -> Record | None: ...
+    async def update_cron(self, cron_id: str, values: Record) -> None: ...
+    async def delete_cron(self, cron_id: str, access: Access = None) -> bool: ...
+    async def search_crons(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: Record | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
+        access: Access = None,
+    ) -> list[Record]: ...
+    async def count_crons(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        metadata: Record | None,
+        access: Access = None,
+    ) -> int: ...
+    async def claim_due_cron(
+        self, cron_id: str, expected_next: datetime, new_next: datetime | None
+    ) -> bool: ...
+    async def due_crons(self, now: datetime, limit: int) -> list[Record]: ...
+
+
+class Storage(Protocol):
+    def begin(self) -> AbstractAsyncContextManager[Transaction]: ...
+    async def close(self) -> None: ...
+
+
+class Queue(Protocol):
+    """Hands pending runs to workers: each run to exactly one worker, one run per thread at once."""
+
+    async def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> Record | None: ...
+    async def heartbeat(
+        self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
+    ) -> None: ...
+    async def requeue_expired(self, now: datetime, max_attempts: int) -> list[Record]: ...
+    async def next_available_at(self) -> datetime | None: ...

@@ -1,0 +1,265 @@
+"""Assistants: versioned configurations of a graph.
+
+Every graph gets a system assistant whose id is derived from the graph id, so clients can
+address it by name. An edit never overwrites: it adds a version and makes it the latest.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from graphdock.server.ports.storage import Storage
+from graphdock.server.services import clock
+from graphdock.server.services.context import RequestContext
+from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
+from graphdock.server.services.graphs import GraphRegistry, system_assistant_id
+from graphdock.server.services.ids import is_uuid, uuid4
+
+ASSISTANT_FIELDS = (
+    "assistant_id",
+    "graph_id",
+    "config",
+    "context",
+    "metadata",
+    "name",
+    "created_at",
+    "updated_at",
+    "version",
+    "description",
+)
+VERSION_FIELDS = (
+    "assistant_id",
+    "version",
+    "graph_id",
+    "config",
+    "context",
+    "metadata",
+    "created_at",
+    "name",
+    "description",
+)
+SORT_FIELDS = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
+
+BOTH_CONTEXT_AND_CONFIGURABLE = (
+    "Cannot specify both configurable and context. Prefer setting context alone. Context was "
+    "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
+)
+
+
+def mirror_context(config: dict | None, context: dict | None) -> tuple[dict, dict]:
+    """`config.configurable` and `context` are two names for one thing: keep them in step."""
+    config = dict(config or {})
+    configurable = config.get("configurable")
+    if configurable and context:
+        raise BadRequest(BOTH_CONTEXT_AND_CONFIGURABLE)
+    if context:
+        config["configurable"] = dict(context)
+        return config, dict(context)
+    return config, dict(configurable or {})
+
+
+def shape(record: dict, fields=ASSISTANT_FIELDS) -> dict:
+    return {k: record.get(k) for k in fields}
+
+
+class AssistantService:
+    def __init__(self, storage: Storage, graphs: GraphRegistry):
+        self.storage = storage
+        self.graphs = graphs
+
+    def _check_graph(self, graph_id: str) -> None:
+        if graph_id not in self.graphs:
+            raise NotFound(
+                f"Graph '{graph_id}' not found. Expected one of: {sorted(self.graphs.ids)}"
+            )
+
+    async def ensure_system_assistants(self) -> None:
+        start = clock.now()
+        async with self.storage.begin() as tx:
+            for position, graph_id in enumerate(self.graphs.ids):
+                now = start + timedelta(
+                    microseconds=position
+                )  # keeps registration order when sorted
+                assistant_id = system_assistant_id(graph_id)
+                if await tx.get_assistant(assistant_id) is not None:
+                    continue
+                record = {
+                    "assistant_id": assistant_id,
+                    "graph_id": graph_id,
+                    "config": {},
+                    "context": {},
+                    "metadata": {"created_by": "system"},
+                    "name": graph_id,
+                    "description": self.graphs.get(graph_id).spec.description,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                await tx.insert_assistant(record)
+                await tx.insert_assistant_version(_version_of(record))
+
+    async def create(self, body: dict, ctx: RequestContext) -> dict:
+        graph_id = body["graph_id"]
+        self._check_graph(graph_id)
+        config, context = mirror_context(body.get("config"), body.get("context"))
+        assistant_id = body.get("assistant_id") or uuid4()
+        now = clock.now()
+        record = {
+            "assistant_id": assistant_id,
+            "graph_id": graph_id,
+            "config": config,
+            "context": context,
+            "metadata": body.get("metadata") or {},
+            "name": body.get("name") or "Untitled",
+            "description": body.get("description"),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        async with self.storage.begin() as tx:
+            existing = await tx.get_assistant(assistant_id)
+            if existing is not None:
+                if body.get("if_exists") == "do_nothing":
+                    if await tx.get_assistant(assistant_id, ctx.filter_for("assistants")) is None:
+                        raise Conflict(f"Assistant {assistant_id} already exists")
+                    return shape(existing)
+                raise Conflict(f"Assistant {assistant_id} already exists")
+            await tx.insert_assistant(record)
+            await tx.insert_assistant_version(_version_of(record))
+        return shape(record)
+
+    async def get(self, assistant_id: str, ctx: RequestContext) -> dict:
+        async with self.storage.begin() as tx:
+            record = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+        if record is None:
+            raise NotFound(f"Assistant {assistant_id} not found")
+        return shape(record)
+
+    async def resolve(
+        self, assistant_id: str, ctx: RequestContext, *, not_found: str | None = None
+    ) -> dict:
+        """An assistant by UUID, or the system assistant of a graph named in its place."""
+        if not is_uuid(assistant_id):
+            if assistant_id in self.graphs:
+                assistant_id = system_assistant_id(assistant_id)
+            else:
+                raise Invalid(
+                    f"Invalid assistant: '{assistant_id}'. Must be either:\n- A valid assistant UUID, or\n"
+                    f"- One of the registered graphs: {', '.join(self.graphs.ids)}"
+                )
+        async with self.storage.begin() as tx:
+            record = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+        if record is None:
+            raise NotFound(not_found or f"Assistant {assistant_id} not found")
+        return record
+
+    async def patch(self, assistant_id: str, body: dict, ctx: RequestContext) -> dict:
+        if body.get("graph_id") is not None:
+            self._check_graph(body["graph_id"])
+        async with self.storage.begin() as tx:
+            current = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+            if current is None:
+                raise NotFound(f"Assistant {assistant_id} not found")
+            if body.get("config") is not None or body.get("context") is not None:
+                config, context = mirror_context(body.get("config"), body.get("context"))
+            else:
+                config, context = current["config"], current["context"]
+            version = await tx.max_assistant_version(assistant_id) + 1
+            now = clock.now()
+            record = {
+                **current,
+                "graph_id": body.get("graph_id") or current["graph_id"],
+                "config": config,
+                "context": context,
+                "metadata": {**current["metadata"], **(body.get("metadata") or {})},
+                "name": body["name"] if body.get("name") is not None else current["name"],
+                "description": body["description"]
+                if "description" in body and body["description"] is not None
+                else current["description"],
+                "version": version,
+                "updated_at": now,
+            }
+            await tx.insert_assistant_version({**_version_of(record), "created_at": now})
+            await tx.update_assistant(
+                assistant_id, {k: v for k, v in record.items() if k != "assistant_id"}
+            )
+        return shape(record)
+
+    async def delete(
+        self, assistant_id: str, ctx: RequestContext, *, delete_threads: bool = False
+    ) -> list[str]:
+        """Deletes the assistant; returns the ids of threads to delete with it, if asked."""
+        async with self.storage.begin() as tx:
+            thread_ids = await tx.thread_ids_by_assistant(assistant_id) if delete_threads else []
+            if not await tx.delete_assistant(assistant_id, ctx.filter_for("assistants")):
+                raise NotFound(f"Assistant with ID {assistant_id} not found")
+        return thread_ids
+
+    async def search(self, body: dict, ctx: RequestContext) -> tuple[list[dict], bool]:
+        limit, offset = body.get("limit", 10), body.get("offset", 0)
+        async with self.storage.begin() as tx:
+            rows = await tx.search_assistants(
+                graph_id=body.get("graph_id"),
+                name=body.get("name"),
+                metadata=body.get("metadata"),
+                limit=limit + 1,
+                offset=offset,
+                sort_by=body.get("sort_by") or "created_at",
+                sort_order=body.get("sort_order") or "desc",
+                access=ctx.filter_for("assistants"),
+            )
+        return [shape(r) for r in rows[:limit]], len(rows) > limit
+
+    async def count(self, body: dict, ctx: RequestContext) -> int:
+        async with self.storage.begin() as tx:
+            return await tx.count_assistants(
+                graph_id=body.get("graph_id"),
+                name=body.get("name"),
+                metadata=body.get("metadata"),
+                access=ctx.filter_for("assistants"),
+            )
+
+    async def versions(self, assistant_id: str, body: dict, ctx: RequestContext) -> list[dict]:
+        await self.get(assistant_id, ctx)
+        async with self.storage.begin() as tx:
+            rows = await tx.list_assistant_versions(
+                assistant_id,
+                metadata=body.get("metadata"),
+                limit=body.get("limit", 10),
+                offset=body.get("offset", 0),
+            )
+        return [shape(r, VERSION_FIELDS) for r in rows]
+
+    async def set_latest(self, assistant_id: str, version: Any, ctx: RequestContext) -> dict:
+        async with self.storage.begin() as tx:
+            current = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+            if current is None:
+                raise NotFound(f"Assistant {assistant_id} not found")
+            chosen = (
+                await tx.get_assistant_version(assistant_id, version)
+                if isinstance(version, int)
+                else None
+            )
+            if chosen is None:
+                raise NotFound(f"Version {version} not found for assistant {assistant_id}")
+            # Unlike the reference (which keeps the newest context), the whole version comes back.
+            values = {
+                k: chosen[k]
+                for k in (
+                    "graph_id",
+                    "config",
+                    "context",
+                    "metadata",
+                    "name",
+                    "description",
+                    "version",
+                )
+            }
+            values["updated_at"] = clock.now()
+            await tx.update_assistant(assistant_id, values)
+        return shape({**current, **values})
+
+
+def _version_of(record: dict) -> dict:
+    return {k: record[k] for k in VERSION_FIELDS}

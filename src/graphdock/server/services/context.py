@@ -1,0 +1,24 @@
+"""What a request carries into the services: who is asking, and what they may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RequestContext:
+    user: dict[str, Any] | None = None  # identity, permissions, display_name, ...
+    request_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # forwarded to run config
+    access: dict[str, dict | None] = field(default_factory=dict)  # resource -> metadata filter
+
+    def filter_for(self, resource: str) -> dict | None:
+        return self.access.get(resource)
+
+    @property
+    def identity(self) -> str:
+        return (self.user or {}).get("identity", "") or ""
+
+
+ANONYMOUS = RequestContext()

@@ -1,0 +1,101 @@
+"""A thread's checkpointed state in the API's ThreadState shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.types import StateSnapshot
+
+from graphdock.server.serde import to_jsonable
+
+
+def interrupt_view(interrupt: Any) -> dict:
+    """Interrupts as a thread shows them: id and value (streams add response_schema)."""
+    data = to_jsonable(interrupt)
+    if isinstance(data, dict):
+        return {"id": data.get("id"), "value": data.get("value")}
+    return {"id": None, "value": data}
+
+
+def checkpoint_ref(config: dict | None, *, with_ns: bool = True) -> dict | None:
+    if not config:
+        return None
+    conf = config.get("configurable", {})
+    ref = {"checkpoint_id": conf.get("checkpoint_id"), "thread_id": conf.get("thread_id")}
+    if with_ns:
+        ref["checkpoint_ns"] = conf.get("checkpoint_ns", "")
+        if conf.get("checkpoint_map"):
+            ref["checkpoint_map"] = conf["checkpoint_map"]
+    return ref
+
+
+def snapshot_view(snapshot: StateSnapshot, *, with_ns: bool = True) -> dict:
+    tasks = []
+    for task in snapshot.tasks:
+        state, checkpoint = None, None
+        if isinstance(task.state, StateSnapshot):
+            state = snapshot_view(task.state)
+        elif isinstance(task.state, dict):
+            checkpoint = task.state.get("configurable")
+        tasks.append(
+            {
+                "id": task.id,
+                "name": task.name,
+                "path": to_jsonable(task.path),
+                "error": _error_view(task.error),
+                "interrupts": [interrupt_view(i) for i in task.interrupts],
+                "checkpoint": checkpoint,
+                "state": state,
+                "result": to_jsonable(task.result) if task.result is not None else None,
+            }
+        )
+    checkpoint = checkpoint_ref(snapshot.config, with_ns=with_ns)
+    parent = checkpoint_ref(snapshot.parent_config, with_ns=with_ns)
+    return {
+        "values": to_jsonable(snapshot.values),
+        "next": list(snapshot.next),
+        "tasks": tasks,
+        "metadata": to_jsonable(snapshot.metadata),
+        "created_at": snapshot.created_at,
+        "checkpoint": checkpoint,
+        "parent_checkpoint": parent,
+        "interrupts": [interrupt_view(i) for i in snapshot.interrupts],
+        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
+        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
+    }
+
+
+def empty_state(checkpoint: dict | None = None) -> dict:
+    return {
+        "values": {},
+        "next": [],
+        "tasks": [],
+        "metadata": None,
+        "created_at": None,
+        "checkpoint": checkpoint,
+        "parent_checkpoint": None,
+        "interrupts": [],
+        "checkpoint_id": None,
+        "parent_checkpoint_id": None,
+    }
+
+
+def _error_view(error: Any) -> Any:
+    if error is None:
+        return None
+    if isinstance(error, BaseException):
+        return {"error": type(error).__name__, "message": str(error)}
+    return to_jsonable(error)
+
+
+def thread_interrupts(snapshot: StateSnapshot) -> dict[str, list[dict]]:
+    """`{task_id: [interrupt, ...]}` for the thread record, subgraph interrupts included."""
+    out: dict[str, list[dict]] = {}
+    for task in snapshot.tasks:
+        if task.interrupts:
+            out[task.id] = [interrupt_view(i) for i in task.interrupts]
+    return out
+
+
+def thread_status(snapshot: StateSnapshot | None) -> str:
+    return "interrupted" if snapshot is not None and snapshot.next else "idle"

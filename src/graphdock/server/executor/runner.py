@@ -148,6 +148,7 @@ class RunExecutor:
             "user_id": configurable.get("user_id", ""),
         }
         config["run_id"] = uuid.UUID(run["run_id"])
+        config.setdefault("run_name", assistant["graph_id"])
         context = {**(assistant.get("context") or {}), **(kwargs.get("context") or {})}
         return config, context
 
@@ -202,6 +203,7 @@ class RunExecutor:
                 for name, data in shaper.shape(namespace, mode, chunk):
                     await self._publish(run, name, data)
             outcome["snapshot"] = await graph.aget_state(state_config)
+            outcome["output_keys"] = graph.output_channels
 
     async def _with_events(self, graph, graph_input, config, options, run):
         """`events` mode: langgraph's astream_events, with the other modes read off its root stream."""
@@ -273,7 +275,7 @@ class RunExecutor:
         if status == "error":
             result = {"__error__": error}
         else:
-            result = values if values is not None else {}
+            result = _output(values, outcome.get("output_keys"))
         await self._close(run, serde.dumps(result))
         webhook = run["kwargs"].get("webhook")
         if webhook and self.runs.webhooks_enabled and cancel != "rollback":
@@ -301,6 +303,17 @@ class RunExecutor:
                 "metadata",
                 serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
             )
+
+
+def _output(values: Any, output_keys: Any) -> Any:
+    """What `invoke` would return: the state narrowed to the graph's output schema."""
+    if values is None:
+        return {}
+    if isinstance(values, dict) and isinstance(output_keys, list):
+        return {k: v for k, v in values.items() if k in output_keys or k == "__interrupt__"}
+    if isinstance(values, dict) and isinstance(output_keys, str):
+        return values.get(output_keys)
+    return values
 
 
 def _interrupt_message(run: dict) -> str:

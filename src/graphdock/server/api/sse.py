@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import anyio
 from starlette.responses import StreamingResponse
 
 from graphdock.server.ports.bus import Event
@@ -48,12 +49,27 @@ async def sse_body(
         finished = True
     finally:
         if not finished and on_abort is not None:
-            await on_abort()
+            # The response is being cancelled: shield the clean-up so it is not cancelled too.
+            with anyio.CancelScope(shield=True):
+                await on_abort()
+
+
+class WatchfulStreamingResponse(StreamingResponse):
+    """Notices a client that leaves while the stream is quiet.
+
+    Under ASGI 2.4 Starlette learns of a disconnect only when its next write fails, which on
+    an idle stream can be many seconds away; a run with `on_disconnect: cancel` must stop at
+    once. Declaring 2.3 makes Starlette listen for `http.disconnect` alongside the body.
+    """
+
+    async def __call__(self, scope, receive, send) -> None:
+        scope = {**scope, "asgi": {**scope.get("asgi", {}), "spec_version": "2.3"}}
+        await super().__call__(scope, receive, send)
 
 
 def sse_response(
     body: AsyncIterator[bytes], headers: dict[str, str] | None = None
 ) -> StreamingResponse:
-    return StreamingResponse(
+    return WatchfulStreamingResponse(
         body, media_type="text/event-stream; charset=utf-8", headers={**HEADERS, **(headers or {})}
     )

@@ -267,7 +267,7 @@ class RunExecutor:
             else None,
             "interrupts": thread_interrupts(snapshot) if snapshot is not None else {},
             "error": None if cancel == "rollback" else error,
-            "status": "error" if status in ("error", "timeout") else thread_status(snapshot),
+            "status": _thread_status_after(status, cancel, snapshot),
         }
         await self.runs.mark_finished(
             run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
@@ -303,6 +303,14 @@ class RunExecutor:
                 "metadata",
                 serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
             )
+
+
+def _thread_status_after(status: str, cancel: str | None, snapshot) -> str:
+    if status in ("error", "timeout"):
+        return "error"
+    if cancel == "interrupt":
+        return "interrupted"  # cancelled mid-run: there is more to do, as the reference reports it
+    return thread_status(snapshot)
 
 
 def _output(values: Any, output_keys: Any) -> Any:

@@ -438,6 +438,10 @@ class RunService:
         await self.threads.checkpointer.adelete_thread(thread_id)
 
     # ---------------------------------------------------------------- events
+    async def storage_run(self, run_id: str) -> dict | None:
+        async with self.storage.begin() as tx:
+            return await tx.get_run(run_id)
+
     async def find_run(self, thread_id: str, run_id: str, ctx: RequestContext) -> dict | None:
         async with self.storage.begin() as tx:
             if await tx.get_thread(thread_id, ctx.filter_for("threads")) is None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
@@ -12,10 +14,16 @@ from graphdock.server.api import models
 from graphdock.server.api.deps import context, services, uuid_id
 from graphdock.server.api.errors import ApiError
 from graphdock.server.api.responses import json_response, no_content, project
-from graphdock.server.api.sse import error_frame, sse_body, sse_response
+from graphdock.server.api.sse import (
+    WatchfulStreamingResponse,
+    error_frame,
+    sse_body,
+    sse_response,
+)
 from graphdock.server.ports.bus import thread_channel
 from graphdock.server.services.runs import RUN_FIELDS, STREAM_MODES
 
+log = logging.getLogger("graphdock.api")
 router = APIRouter(tags=["Thread Runs"])
 stateless = APIRouter(tags=["Stateless Runs"])
 
@@ -34,6 +42,16 @@ async def _create(request: Request, thread_id: str | None, body: models.RunBase)
     return await services(request).runs.create(thread_id, body.fields(), context(request))
 
 
+async def _stop_quietly(svc, run: dict) -> None:
+    """The client left and asked for its run to go with it (the run may have ended already)."""
+    try:
+        current = await svc.storage_run(run["run_id"])
+        if current is not None and current["status"] in ("pending", "running"):
+            await svc.stop(current, "interrupt")
+    except Exception:
+        log.exception("cancelling run %s after its client left failed", run["run_id"])
+
+
 def _stream(
     request: Request,
     run: dict,
@@ -46,10 +64,7 @@ def _stream(
 
     async def abort() -> None:
         if on_disconnect == "cancel":
-            try:
-                await svc.stop(run, "interrupt")
-            except Exception:
-                pass
+            await _stop_quietly(svc, run)
 
     batches = svc.events(run, after=after, modes=modes, idle=KEEPALIVE_SECONDS)
     return sse_response(
@@ -76,12 +91,10 @@ def _wait(request: Request, run: dict, *, on_disconnect: str | None = None) -> S
             if not done:
                 result.cancel()
                 if on_disconnect == "cancel":
-                    try:
-                        await svc.stop(run, "interrupt")
-                    except Exception:
-                        pass
+                    with anyio.CancelScope(shield=True):
+                        await _stop_quietly(svc, run)
 
-    return StreamingResponse(
+    return WatchfulStreamingResponse(
         body(),
         media_type="application/json",
         headers=_locations(run["thread_id"], run["run_id"], "join"),

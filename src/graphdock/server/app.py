@@ -48,31 +48,19 @@ async def open_services(
     settings: Settings, config: Config | None = None
 ) -> AsyncIterator[Services]:
     """Everything the server needs, opened in order and closed in reverse."""
-    import aiosqlite
-
-    from graphdock.server.adapters.memory.bus import MemoryEventBus
-    from graphdock.server.adapters.sql.storage import SqlStorage
-    from graphdock.server.adapters.sqlite.checkpointer import SqliteCheckpointer
-    from graphdock.server.adapters.sqlite.engine import create_sqlite_engine, migrate_sqlite
-    from graphdock.server.adapters.sqlite.store import open_sqlite_store
+    from graphdock.server.backends import open_backend
 
     config = config or load_config(settings.config_path)
     apply_env(config)
     graphs = GraphRegistry.load(config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate_sqlite(settings.sqlite_path)
-    storage = SqlStorage(create_sqlite_engine(settings.sqlite_path))
-    bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(storage.close)
-        stack.push_async_callback(bus.close)
-        conn = await aiosqlite.connect(settings.sqlite_path)
-        await conn.execute("PRAGMA busy_timeout=30000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        stack.push_async_callback(conn.close)
-        checkpointer = SqliteCheckpointer(conn)
-        await checkpointer.setup()
-        store = await stack.enter_async_context(open_sqlite_store(settings.sqlite_path, config))
+        backend = await stack.enter_async_context(open_backend(settings, config))
+        storage, bus, checkpointer, store = (
+            backend.storage,
+            backend.bus,
+            backend.checkpointer,
+            backend.store,
+        )
         webhooks = WebhookSender(config.webhooks)
         stack.push_async_callback(webhooks.close)
         assistants = AssistantService(storage, graphs)
@@ -100,12 +88,13 @@ async def open_services(
         )
         await assistants.ensure_system_assistants()
         if settings.jobs:
-            # One process owns the SQLite file: whatever was running when it stopped resumes now.
-            resumed = await storage.requeue_expired(
-                clock.now() + timedelta(days=36500), max_attempts=1000
-            )
-            if resumed:
-                log.info("resuming %d run(s) interrupted by the last shutdown", len(resumed))
+            if backend.single_process:
+                # This process owns the SQLite file: whatever was running when it stopped resumes now.
+                resumed = await storage.requeue_expired(
+                    clock.now() + timedelta(days=36500), max_attempts=1000
+                )
+                if resumed:
+                    log.info("resuming %d run(s) interrupted by the last shutdown", len(resumed))
             executor = RunExecutor(
                 runs, graphs, checkpointer, store, bus, webhooks, run_timeout=settings.run_timeout
             )

@@ -70,13 +70,18 @@ class WorkerPool:
     async def _dispatch(self) -> None:
         while not self._stopping:
             try:
+                drained = False
                 while len(self._active) < self.concurrency:
                     run = await self.queue.claim(self.worker_id, clock.now(), self.lease_seconds)
                     if run is None:
+                        drained = True
                         break
                     task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
                     self._active[run["run_id"]] = task
-                await self.bus.wait_for_work(await self._sleep_for())
+                    await asyncio.sleep(0)  # let the run start before looking for more
+                await self.bus.wait_for_work(
+                    await self._sleep_for() if drained else self.poll_interval
+                )
             except asyncio.CancelledError:
                 raise
             except Exception:

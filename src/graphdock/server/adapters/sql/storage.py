@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -329,25 +331,56 @@ class SqlTransaction:
         return res.rowcount == 1
 
 
-class SqlStorage:
-    """Storage and Queue over one async engine."""
+class _InlineConnection:
+    """A synchronous connection behind the async interface SqlTransaction expects.
 
-    def __init__(self, engine: AsyncEngine):
+    A local SQLite statement takes microseconds; handing each one to a thread (as aiosqlite
+    does) costs far more than running it on the event loop, especially on a busy machine.
+    """
+
+    def __init__(self, conn: sa.Connection):
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement, parameters=None):
+        return self._conn.execute(statement, parameters)
+
+
+class SqlStorage:
+    """Storage and Queue over an async engine (Postgres) or an inline SQLite engine."""
+
+    def __init__(self, engine: AsyncEngine | sa.Engine, lock: asyncio.Lock | None = None):
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.inline = isinstance(engine, sa.Engine)
+        # On SQLite every connection of this process takes turns through one lock: when two
+        # connections contend instead, SQLite's busy handler sleeps for milliseconds at a time.
+        self.lock = lock or asyncio.Lock()
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlTransaction]:
-        async with self.engine.begin() as conn:
-            yield SqlTransaction(conn)
+        if not self.inline:
+            async with self.engine.begin() as conn:
+                yield SqlTransaction(conn)
+            return
+        async with self.lock:
+            with self.engine.begin() as conn:
+                yield SqlTransaction(_InlineConnection(conn))
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        result = self.engine.dispose()
+        if result is not None:
+            await result
 
     # ---------------------------------------------------------------- queue
-    async def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> dict | None:
-        """Take the oldest runnable run: pending, due, first in its thread, thread not running."""
+    @functools.cached_property
+    def _claim_statement(self):
+        """Take the oldest runnable run: pending, due, first in its thread, thread not running.
+
+        Built once: composing it (an aliased correlated subquery) costs more than running it.
+        """
         r, other = t.runs, t.runs.alias("other")
+        now = sa.bindparam("p_now", type_=t.Time)
         busy_or_earlier = sa.exists(
             sa.select(sa.literal(1))
             .select_from(other)
@@ -368,23 +401,28 @@ class SqlStorage:
         )
         if self.dialect == "postgresql":
             candidate = candidate.with_for_update(skip_locked=True, of=r)
-        from datetime import timedelta
-
-        stmt = (
+        return (
             r.update()
             .where(r.c.run_id == candidate.scalar_subquery(), r.c.status == "pending")
             .values(
                 status="running",
-                worker_id=worker_id,
+                worker_id=sa.bindparam("p_worker"),
                 attempt=r.c.attempt + 1,
                 started_at=now,
                 updated_at=now,
-                lease_until=now + timedelta(seconds=lease_seconds),
+                lease_until=sa.bindparam("p_lease", type_=t.Time),
             )
             .returning(*r.c)
         )
+
+    async def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> dict | None:
+        params = {
+            "p_now": now,
+            "p_worker": worker_id,
+            "p_lease": now + timedelta(seconds=lease_seconds),
+        }
         async with self.begin() as tx:
-            row = (await tx.conn.execute(stmt)).first()
+            row = (await tx.conn.execute(self._claim_statement, params)).first()
             return _record(row) if row is not None else None
 
     async def heartbeat(

@@ -11,8 +11,7 @@ from pathlib import Path
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import QueuePool
 
 from graphdock.server.adapters.sql import migrate
 
@@ -38,23 +37,24 @@ def migrate_sqlite(path: Path) -> None:
     engine.dispose()
 
 
-def create_sqlite_engine(path: Path) -> AsyncEngine:
-    engine = create_async_engine(
-        f"sqlite+aiosqlite:///{path}",
+def create_sqlite_engine(path: Path) -> sa.Engine:
+    """One connection, used from the event loop, that takes the write lock up front."""
+    engine = sa.create_engine(
+        f"sqlite:///{path}",
         json_serializer=_json,
         json_deserializer=orjson.loads,
-        poolclass=AsyncAdaptedQueuePool,
+        poolclass=QueuePool,
         pool_size=1,
         max_overflow=0,
-        pool_timeout=60,
+        connect_args={"check_same_thread": False},
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         _pragmas(dbapi_conn)
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -1,0 +1,165 @@
+"""Run-engine figures on the bundled examples, printed, not asserted.
+
+    python bench/run.py [--runs 800] [--clients 16] [--events 50000]
+
+Starts `graphdock serve` on a fresh data dir and measures, through HTTP:
+  * create-thread + wait, p50/p95, one client
+  * time to first SSE event, p50/p95
+  * runs/s with N concurrent clients (create thread + wait each)
+  * custom events/s on one stream
+and, beside the runs/s, the floor: the same graph run in-process with `ainvoke` on the stock
+SQLite checkpointer (WAL) at the same concurrency, in a separate process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.server import ServerProcess  # noqa: E402
+
+EXAMPLES = ROOT / "examples" / "langgraph.json"
+GRAPH = "chat"
+INPUT = {"messages": [{"role": "user", "content": "hi"}]}
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
+async def wait_latency(client: httpx.AsyncClient, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        tid = (await client.post("/threads", json={})).json()["thread_id"]
+        r = await client.post(f"/threads/{tid}/runs/wait", json={"assistant_id": GRAPH, "input": INPUT})
+        r.raise_for_status()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+async def first_event_latency(client: httpx.AsyncClient, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        tid = (await client.post("/threads", json={})).json()["thread_id"]
+        start = time.perf_counter()
+        first = None
+        async with client.stream("POST", f"/threads/{tid}/runs/stream", json={"assistant_id": GRAPH, "input": INPUT}) as r:
+            async for chunk in r.aiter_bytes():
+                if first is None and b"event:" in chunk:
+                    first = (time.perf_counter() - start) * 1000
+        out.append(first)
+    return out
+
+
+async def throughput(url: str, runs: int, clients: int) -> float:
+    queue = list(range(runs))
+
+    async def worker():
+        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+            while queue:
+                queue.pop()
+                tid = (await client.post("/threads", json={})).json()["thread_id"]
+                r = await client.post(f"/threads/{tid}/runs/wait", json={"assistant_id": GRAPH, "input": INPUT})
+                r.raise_for_status()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return runs / (time.perf_counter() - start)
+
+
+async def events_per_second(client: httpx.AsyncClient, events: int) -> tuple[float, int]:
+    body = {"assistant_id": "research", "input": {"topic": "x", "progress_events": events}, "stream_mode": ["custom"], "stream_subgraphs": True}
+    count = 0
+    start = time.perf_counter()
+    async with client.stream("POST", "/runs/stream", json=body) as r:
+        async for line in r.aiter_lines():
+            if line.startswith("event: custom"):
+                count += 1
+    return count / (time.perf_counter() - start), count
+
+
+FLOOR = """
+import asyncio, sys, time, uuid
+sys.path.insert(0, {examples!r})
+import aiosqlite
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from chat import graph as base
+
+async def main():
+    async with aiosqlite.connect({db!r}) as conn:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        saver = AsyncSqliteSaver(conn)
+        await saver.setup()
+        graph = base.copy(update={{"checkpointer": saver}})
+        queue = list(range({runs}))
+        async def worker():
+            while queue:
+                queue.pop()
+                await graph.ainvoke({input!r}, {{"configurable": {{"thread_id": str(uuid.uuid4())}}}})
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range({clients})))
+        print({runs} / (time.perf_counter() - start))
+
+asyncio.run(main())
+"""
+
+
+def floor(runs: int, clients: int, tmp: Path) -> float:
+    code = FLOOR.format(examples=str(ROOT / "examples"), db=str(tmp / "floor.sqlite"), runs=runs, clients=clients, input=INPUT)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=800)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--events", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        server = ServerProcess(tmp_path / "data", EXAMPLES, extra_args=["--n-jobs-per-worker", str(args.clients)])
+        server.start()
+        try:
+            async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+                await wait_latency(client, 20)  # warm up
+                waits = await wait_latency(client, args.samples)
+                firsts = await first_event_latency(client, args.samples)
+                eps, count = await events_per_second(client, args.events)
+            rps = await throughput(server.url, args.runs, args.clients)
+        finally:
+            server.stop()
+        floor_rps = floor(args.runs, args.clients, tmp_path)
+    figures = {
+        "create_thread_and_wait_ms_p50": round(statistics.median(waits), 2),
+        "create_thread_and_wait_ms_p95": round(pct(waits, 0.95), 2),
+        "first_event_ms_p50": round(statistics.median(firsts), 2),
+        "first_event_ms_p95": round(pct(firsts, 0.95), 2),
+        f"runs_per_s_{args.clients}_clients": round(rps, 1),
+        f"floor_in_process_runs_per_s_{args.clients}_concurrent": round(floor_rps, 1),
+        "server_vs_floor": f"{rps / floor_rps:.0%}",
+        "custom_events_per_s_one_stream": round(eps),
+        "custom_events_counted": count,
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

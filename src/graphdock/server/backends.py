@@ -1,0 +1,65 @@
+"""Which adapters serve the ports: the embedded SQLite backend, or (with a database URL)
+the scale-out one. Chosen once, at start-up, from the settings."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphdock.server.config import Config
+from graphdock.server.settings import Settings
+
+
+@dataclass
+class Backend:
+    kind: str
+    storage: Any  # Storage + Queue ports
+    bus: Any  # EventBus port
+    checkpointer: Any  # langgraph BaseCheckpointSaver
+    store: Any  # langgraph BaseStore
+    # Embedded: this process is the only worker, so runs left `running` by a crash are ours
+    # to resume at start. Scale-out: a sweeper re-queues runs whose worker's lease expired.
+    single_process: bool
+
+
+@contextlib.asynccontextmanager
+async def open_backend(settings: Settings, config: Config) -> AsyncIterator[Backend]:
+    if settings.database_url:
+        from graphdock.server.adapters.postgres.backend import open_scaleout
+
+        async with open_scaleout(settings, config) as backend:
+            yield backend
+        return
+    async with open_embedded(settings, config) as backend:
+        yield backend
+
+
+@contextlib.asynccontextmanager
+async def open_embedded(settings: Settings, config: Config) -> AsyncIterator[Backend]:
+    """One SQLite file in the data dir holds everything; events stay in this process."""
+    import aiosqlite
+
+    from graphdock.server.adapters.memory.bus import MemoryEventBus
+    from graphdock.server.adapters.sql.storage import SqlStorage
+    from graphdock.server.adapters.sqlite.checkpointer import SqliteCheckpointer
+    from graphdock.server.adapters.sqlite.engine import create_sqlite_engine, migrate_sqlite
+    from graphdock.server.adapters.sqlite.store import open_sqlite_store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate_sqlite(settings.sqlite_path)
+    async with contextlib.AsyncExitStack() as stack:
+        conn = await aiosqlite.connect(settings.sqlite_path)
+        stack.push_async_callback(conn.close)
+        await conn.execute("PRAGMA busy_timeout=30000")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        checkpointer = SqliteCheckpointer(conn)
+        await checkpointer.setup()
+        # One writer at a time, in turn, instead of SQLite's busy handler sleeping.
+        storage = SqlStorage(create_sqlite_engine(settings.sqlite_path), lock=checkpointer.lock)
+        stack.push_async_callback(storage.close)
+        bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
+        stack.push_async_callback(bus.close)
+        store = await stack.enter_async_context(open_sqlite_store(settings.sqlite_path, config))
+        yield Backend("sqlite", storage, bus, checkpointer, store, single_process=True)

@@ -22,6 +22,7 @@ from graphdock.server.services import clock
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
+from graphdock.server.services.graphs import system_assistant_id
 from graphdock.server.services.ids import is_uuid, uuid7
 from graphdock.server.services.threads import ThreadService
 from graphdock.server.services.webhooks import check_webhook_url
@@ -104,9 +105,7 @@ class RunService:
     async def create(self, thread_id: str | None, body: dict, ctx: RequestContext) -> dict:
         """Create a run on `thread_id`, or on a new temporary thread when it is None."""
         stateless = thread_id is None
-        assistant = await self.assistants.resolve(
-            body["assistant_id"], ctx, not_found="Thread or assistant not found."
-        )
+        assistant_id = self._assistant_id(body["assistant_id"])
         config = dict(body.get("config") or {})
         context = body.get("context")
         if config.get("configurable") and context:
@@ -120,10 +119,16 @@ class RunService:
         on_completion = body.get("on_completion") or ("delete" if stateless else None)
         temporary = stateless and on_completion == "delete"
         strategy = body.get("multitask_strategy") or ("enqueue" if not stateless else "reject")
-        graph_meta = {"graph_id": assistant["graph_id"], "assistant_id": assistant["assistant_id"]}
         to_cancel: list[str] = []
         closed: list[str] = []
         async with self.storage.begin() as tx:
+            assistant = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+            if assistant is None:
+                raise NotFound("Thread or assistant not found.")
+            graph_meta = {
+                "graph_id": assistant["graph_id"],
+                "assistant_id": assistant["assistant_id"],
+            }
             if stateless:
                 thread_id = uuid7()
                 await tx.insert_thread(
@@ -201,6 +206,17 @@ class RunService:
             await self.bus.request_cancel(old, strategy)
         self.bus.wake_workers()
         return shape(record)
+
+    def _assistant_id(self, value: str) -> str:
+        """An assistant UUID, or the system assistant of the graph named in its place."""
+        if is_uuid(value):
+            return value
+        if value in self.assistants.graphs:
+            return system_assistant_id(value)
+        raise Invalid(
+            f"Invalid assistant: '{value}'. Must be either:\n- A valid assistant UUID, or\n"
+            f"- One of the registered graphs: {', '.join(self.assistants.graphs.ids)}"
+        )
 
     @staticmethod
     def _new_thread(thread_id: str, metadata: dict, now, config: dict | None = None) -> dict:
@@ -398,22 +414,16 @@ class RunService:
         async with self.storage.begin() as tx:
             if delete_run:
                 await tx.delete_run(run["run_id"])
-            elif await tx.get_run(run["run_id"]) is not None:
+            else:
                 await tx.update_run(
                     run["run_id"],
                     {"status": status, "updated_at": now, "ended_at": now, "lease_until": None},
                 )
-            thread = await tx.get_thread(run["thread_id"])
-            if thread is None:
-                return
-            remaining = [
-                r for r in await tx.active_runs(run["thread_id"]) if r["run_id"] != run["run_id"]
-            ]
             changes = {**thread_values, "updated_at": now}
-            if remaining:
-                changes["status"] = "busy"
             if "values" in thread_values:
                 changes["state_updated_at"] = now
+            if any(r["run_id"] != run["run_id"] for r in await tx.active_runs(run["thread_id"])):
+                changes["status"] = "busy"  # the next run on this thread is waiting
             await tx.update_thread(run["thread_id"], changes)
 
     async def release(self, run: dict) -> None:

@@ -28,13 +28,38 @@ def _record(row: sa.Row) -> dict[str, Any]:
     return {k: _aware(v) for k, v in row._mapping.items()}
 
 
+def _by_id(table: sa.Table, column: sa.Column) -> sa.Select:
+    return sa.select(table).where(column == sa.bindparam("p_id"))
+
+
+# The statements every run goes through, composed once with bind parameters: composing a
+# statement (and its cache key) costs more than SQLite takes to run it. An UPDATE's SET
+# clause comes from the keys of the parameters it is executed with.
+GET_ASSISTANT = _by_id(t.assistants, t.assistants.c.assistant_id)
+GET_THREAD = _by_id(t.threads, t.threads.c.thread_id)
+GET_RUN = _by_id(t.runs, t.runs.c.run_id)
+GET_RUN_IN_THREAD = GET_RUN.where(t.runs.c.thread_id == sa.bindparam("p_thread"))
+UPDATE_THREAD = t.threads.update().where(t.threads.c.thread_id == sa.bindparam("p_id"))
+UPDATE_RUN = t.runs.update().where(t.runs.c.run_id == sa.bindparam("p_id"))
+DELETE_RUN = t.runs.delete().where(t.runs.c.run_id == sa.bindparam("p_id"))
+ACTIVE_RUNS = (
+    sa.select(t.runs)
+    .where(t.runs.c.thread_id == sa.bindparam("p_thread"), t.runs.c.status.in_(ACTIVE))
+    .order_by(t.runs.c.created_at)
+)
+INSERT = {
+    table: table.insert()
+    for table in (t.assistants, t.assistant_versions, t.threads, t.runs, t.crons)
+}
+
+
 class SqlTransaction:
     def __init__(self, conn: AsyncConnection):
         self.conn = conn
         self.dialect = conn.dialect.name
 
-    async def _one(self, stmt) -> dict | None:
-        row = (await self.conn.execute(stmt)).first()
+    async def _one(self, stmt, params: dict | None = None) -> dict | None:
+        row = (await self.conn.execute(stmt, params)).first()
         return _record(row) if row is not None else None
 
     async def _all(self, stmt) -> list[dict]:
@@ -52,9 +77,11 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- assistants
     async def insert_assistant(self, record: dict) -> None:
-        await self.conn.execute(t.assistants.insert().values(**record))
+        await self.conn.execute(INSERT[t.assistants], record)
 
     async def get_assistant(self, assistant_id: str, access: dict | None = None) -> dict | None:
+        if not access:
+            return await self._one(GET_ASSISTANT, {"p_id": assistant_id})
         a = t.assistants
         return await self._one(
             sa.select(a).where(
@@ -106,7 +133,7 @@ class SqlTransaction:
         return await self._scalar(sa.select(sa.func.count()).select_from(a).where(where))
 
     async def insert_assistant_version(self, record: dict) -> None:
-        await self.conn.execute(t.assistant_versions.insert().values(**record))
+        await self.conn.execute(INSERT[t.assistant_versions], record)
 
     async def get_assistant_version(self, assistant_id: str, version: int) -> dict | None:
         v = t.assistant_versions
@@ -136,9 +163,11 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- threads
     async def insert_thread(self, record: dict) -> None:
-        await self.conn.execute(t.threads.insert().values(**record))
+        await self.conn.execute(INSERT[t.threads], record)
 
     async def get_thread(self, thread_id: str, access: dict | None = None, *, lock: bool = False):
+        if not access and not (lock and self.dialect == "postgresql"):
+            return await self._one(GET_THREAD, {"p_id": thread_id})
         th = t.threads
         stmt = sa.select(th).where(
             th.c.thread_id == thread_id, self._contains(th.c.metadata, access)
@@ -148,8 +177,7 @@ class SqlTransaction:
         return await self._one(stmt)
 
     async def update_thread(self, thread_id: str, values: dict) -> None:
-        th = t.threads
-        await self.conn.execute(th.update().where(th.c.thread_id == thread_id).values(**values))
+        await self.conn.execute(UPDATE_THREAD, {**values, "p_id": thread_id})
 
     async def delete_thread(self, thread_id: str, access: dict | None = None) -> bool:
         th = t.threads
@@ -209,21 +237,19 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- runs
     async def insert_run(self, record: dict) -> None:
-        await self.conn.execute(t.runs.insert().values(**record))
+        await self.conn.execute(INSERT[t.runs], record)
 
     async def get_run(self, run_id: str, thread_id: str | None = None) -> dict | None:
-        r = t.runs
-        stmt = sa.select(r).where(r.c.run_id == run_id)
-        if thread_id is not None:
-            stmt = stmt.where(r.c.thread_id == thread_id)
-        return await self._one(stmt)
+        if thread_id is None:
+            return await self._one(GET_RUN, {"p_id": run_id})
+        return await self._one(GET_RUN_IN_THREAD, {"p_id": run_id, "p_thread": thread_id})
 
-    async def update_run(self, run_id: str, values: dict) -> None:
-        r = t.runs
-        await self.conn.execute(r.update().where(r.c.run_id == run_id).values(**values))
+    async def update_run(self, run_id: str, values: dict) -> bool:
+        res = await self.conn.execute(UPDATE_RUN, {**values, "p_id": run_id})
+        return bool(res.rowcount)
 
     async def delete_run(self, run_id: str) -> bool:
-        res = await self.conn.execute(t.runs.delete().where(t.runs.c.run_id == run_id))
+        res = await self.conn.execute(DELETE_RUN, {"p_id": run_id})
         return bool(res.rowcount)
 
     async def list_runs(self, thread_id, *, status, limit, offset):
@@ -235,13 +261,7 @@ class SqlTransaction:
         return await self._all(stmt)
 
     async def active_runs(self, thread_id: str) -> list[dict]:
-        r = t.runs
-        stmt = (
-            sa.select(r)
-            .where(r.c.thread_id == thread_id, r.c.status.in_(ACTIVE))
-            .order_by(r.c.created_at)
-        )
-        return await self._all(stmt)
+        return [_record(r) for r in await self.conn.execute(ACTIVE_RUNS, {"p_thread": thread_id})]
 
     async def runs_with_status(self, statuses: Sequence[str]) -> list[dict]:
         r = t.runs
@@ -251,7 +271,7 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- crons
     async def insert_cron(self, record: dict) -> None:
-        await self.conn.execute(t.crons.insert().values(**record))
+        await self.conn.execute(INSERT[t.crons], record)
 
     async def get_cron(self, cron_id: str, access: dict | None = None):
         c = t.crons

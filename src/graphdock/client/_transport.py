@@ -1,0 +1,252 @@
+"""Perform the effects of a flow with httpx, either async or sync.
+
+This is the only place that knows whether I/O awaits. Each transport has an effect
+interpreter (`_perform`) and a runner that drives a flow generator to completion (`run`)
+or exposes its `Emit`s as an iterator (`iterate`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from ._flows import Flow
+from ._wire import (
+    NO_BODY,
+    BodyReadError,
+    Close,
+    Emit,
+    Next,
+    Open,
+    Request,
+    Send,
+    Settings,
+    Sleep,
+    encode_json,
+)
+
+_SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+
+
+class _Handle:
+    """An open SSE response and its event iterator."""
+
+    __slots__ = ("events", "response")
+
+    def __init__(self, response: httpx.Response, events: Any = None):
+        self.response = response
+        self.events = events
+
+
+_DONE = object()
+
+
+class _Stepper:
+    """Feeds effect results (or errors) back into a flow and hands out its next effect."""
+
+    __slots__ = ("error", "flow", "handles", "result", "value")
+
+    def __init__(self, flow: Flow, result: list):
+        self.flow, self.result = flow, result
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.handles: list[_Handle] = []
+
+    def advance(self) -> Any:
+        value, error, self.value, self.error = self.value, self.error, None, None
+        try:
+            return self.flow.throw(error) if error is not None else self.flow.send(value)
+        except StopIteration as stop:
+            self.result.append(stop.value)
+            return _DONE
+
+
+class _BaseTransport:
+    def __init__(self, client: httpx.Client | httpx.AsyncClient, settings: Settings | None = None):
+        self.client = client
+        self.settings = settings or Settings(base_url=client.base_url)
+
+    def build(self, request: Request, *, sse: bool = False) -> httpx.Request:
+        headers: dict[str, str] = dict(_SSE_HEADERS) if sse else {}
+        content = None
+        if request.json is not NO_BODY and request.json is not None:
+            content = encode_json(request.json)
+            headers["Content-Type"] = "application/json"
+        headers.update(request.headers or {})
+        return self.client.build_request(
+            request.method, request.path, params=request.params, headers=headers, content=content
+        )
+
+
+class AsyncTransport(_BaseTransport):
+    """Runs flows on an `httpx.AsyncClient`: `run` gives a coroutine, `iterate` an async stream."""
+
+    client: httpx.AsyncClient
+
+    async def _perform(self, effect: Any, handles: list[_Handle]) -> Any:
+        if isinstance(effect, Send):
+            request = self.build(effect.request)
+            response = await self.client.send(request, stream=True)
+            try:
+                await response.aread()
+            except httpx.HTTPError as exc:
+                raise BodyReadError(str(exc), request=request, response=response) from exc
+            finally:
+                await response.aclose()
+            return response
+        if isinstance(effect, Open):
+            response = await self.client.send(self.build(effect.request, sse=True), stream=True)
+            if response.status_code >= 400:
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                return _Handle(response)
+            handle = _Handle(response, EventSource(response).aiter_sse())
+            handles.append(handle)
+            return handle
+        if isinstance(effect, Next):
+            try:
+                return await anext(effect.handle.events)
+            except StopAsyncIteration:
+                return None
+        if isinstance(effect, Close):
+            await self._close(effect.handle, handles)
+            return None
+        if isinstance(effect, Sleep):
+            await asyncio.sleep(effect.seconds)
+            return None
+        raise TypeError(f"unknown effect {effect!r}")
+
+    async def _close(self, handle: _Handle, handles: list[_Handle]) -> None:
+        if handle in handles:
+            handles.remove(handle)
+        if handle.events is not None:
+            await handle.events.aclose()
+        await handle.response.aclose()
+
+    async def _drive(self, flow: Flow, result: list) -> AsyncIterator[Any]:
+        step = _Stepper(flow, result)
+        try:
+            while (effect := step.advance()) is not _DONE:
+                if isinstance(effect, Emit):
+                    yield effect.value
+                    continue
+                try:
+                    step.value = await self._perform(effect, step.handles)
+                except Exception as exc:
+                    step.error = exc
+        finally:
+            flow.close()
+            for handle in list(step.handles):
+                await self._close(handle, step.handles)
+
+    async def run(self, flow: Flow) -> Any:
+        result: list = []
+        steps = self._drive(flow, result)
+        try:
+            async for _ in steps:
+                pass
+        finally:
+            await steps.aclose()  # also on cancellation: release any open response
+        return result[0]
+
+    def iterate(self, flow: Flow) -> AsyncStream:
+        return AsyncStream(self._drive(flow, []))
+
+
+class AsyncStream:
+    """An async iterator that can also be awaited first (`async for x in await stream`)."""
+
+    def __init__(self, source: Any):
+        self._source = source
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await anext(self._source)
+
+    def __await__(self):
+        async def itself() -> AsyncStream:
+            return self
+
+        return itself().__await__()
+
+    async def aclose(self) -> None:
+        await self._source.aclose()
+
+
+class SyncTransport(_BaseTransport):
+    """Runs flows on an `httpx.Client`: `run` returns the value, `iterate` a plain iterator."""
+
+    client: httpx.Client
+
+    def _perform(self, effect: Any, handles: list[_Handle]) -> Any:
+        if isinstance(effect, Send):
+            request = self.build(effect.request)
+            response = self.client.send(request, stream=True)
+            try:
+                response.read()
+            except httpx.HTTPError as exc:
+                raise BodyReadError(str(exc), request=request, response=response) from exc
+            finally:
+                response.close()
+            return response
+        if isinstance(effect, Open):
+            response = self.client.send(self.build(effect.request, sse=True), stream=True)
+            if response.status_code >= 400:
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                return _Handle(response)
+            handle = _Handle(response, EventSource(response).iter_sse())
+            handles.append(handle)
+            return handle
+        if isinstance(effect, Next):
+            return next(effect.handle.events, None)
+        if isinstance(effect, Close):
+            self._close(effect.handle, handles)
+            return None
+        if isinstance(effect, Sleep):
+            time.sleep(effect.seconds)
+            return None
+        raise TypeError(f"unknown effect {effect!r}")
+
+    def _close(self, handle: _Handle, handles: list[_Handle]) -> None:
+        if handle in handles:
+            handles.remove(handle)
+        if handle.events is not None:
+            handle.events.close()
+        handle.response.close()
+
+    def _drive(self, flow: Flow, result: list) -> Iterator[Any]:
+        step = _Stepper(flow, result)
+        try:
+            while (effect := step.advance()) is not _DONE:
+                if isinstance(effect, Emit):
+                    yield effect.value
+                    continue
+                try:
+                    step.value = self._perform(effect, step.handles)
+                except Exception as exc:
+                    step.error = exc
+        finally:
+            flow.close()
+            for handle in list(step.handles):
+                self._close(handle, step.handles)
+
+    def run(self, flow: Flow) -> Any:
+        result: list = []
+        for _ in self._drive(flow, result):
+            pass
+        return result[0]
+
+    def iterate(self, flow: Flow) -> Iterator[Any]:
+        return self._drive(flow, [])

@@ -1,0 +1,410 @@
+"""`client.threads`: conversations and their checkpointed state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._types import (
+    Checkpoint,
+    Json,
+    OnConflictBehavior,
+    Result,
+    Thread,
+    ThreadState,
+    ThreadStatus,
+    ThreadUpdateStateResponse,
+)
+from .._wire import NO_BODY, Request, merge_params, path, truthy
+from ._base import Resource
+
+Headers = Mapping[str, str] | None
+
+
+def _ttl(ttl: int | float | Mapping[str, Any] | None) -> Any:
+    return {"ttl": ttl, "strategy": "delete"} if isinstance(ttl, int | float) else ttl
+
+
+class ThreadsClient(Resource):
+    """Create, read, update, search, copy and prune threads; read and write their state.
+
+    Example:
+        thread = await client.threads.create(metadata={"user_id": "123"})
+    """
+
+    def get(
+        self,
+        thread_id: str,
+        *,
+        include: Sequence[str] | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[Thread]:
+        """Get a thread; `include=["ttl"]` asks for extra fields.
+
+        Example:
+            thread = await client.threads.get(thread_id)
+        """
+        query = merge_params({"include": ",".join(include)} if include else {}, params)
+        return self._call(
+            Request("GET", path("/threads/{}", thread_id), headers=headers, params=query)
+        )
+
+    def create(
+        self,
+        *,
+        metadata: Json = None,
+        thread_id: str | None = None,
+        if_exists: OnConflictBehavior | None = None,
+        supersteps: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
+        graph_id: str | None = None,
+        ttl: int | Mapping[str, Any] | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[Thread]:
+        """Create a thread, optionally with an id, prefilled `supersteps` of state updates, and a TTL in minutes.
+
+        Example:
+            thread = await client.threads.create(metadata={"portfolio": "growth"})
+        """
+        body = truthy({"thread_id": thread_id, "if_exists": if_exists, "ttl": _ttl(ttl)})
+        if metadata or graph_id:
+            body["metadata"] = {**(metadata or {}), **({"graph_id": graph_id} if graph_id else {})}
+        if supersteps:
+            body["supersteps"] = [
+                {
+                    "updates": [
+                        {
+                            "values": u["values"],
+                            "command": u.get("command"),
+                            "as_node": u["as_node"],
+                        }
+                        for u in step["updates"]
+                    ]
+                }
+                for step in supersteps
+            ]
+        return self._call(Request("POST", "/threads", json=body, headers=headers, params=params))
+
+    def update(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ttl: int | Mapping[str, Any] | None = None,
+        return_minimal: bool = False,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[Thread | None]:
+        """Merge `metadata` into the thread (and/or set its TTL).
+
+        Example:
+            thread = await client.threads.update(thread_id, metadata={"stage": "done"})
+        """
+        body: dict[str, Any] = {"metadata": dict(metadata or {})} | truthy({"ttl": _ttl(ttl)})
+        extra = {"Prefer": "return=minimal"} if return_minimal else {}
+        return self._call(
+            Request(
+                "PATCH",
+                path("/threads/{}", thread_id),
+                json=body,
+                headers={**extra, **(headers or {})},
+                params=params,
+            )
+        )
+
+    def delete(
+        self, thread_id: str, *, headers: Headers = None, params: Any = None
+    ) -> Result[None]:
+        """Delete a thread and its runs.
+
+        Example:
+            await client.threads.delete(thread_id)
+        """
+        return self._call(
+            Request("DELETE", path("/threads/{}", thread_id), headers=headers, params=params)
+        )
+
+    def _search_body(self, **fields: Any) -> dict[str, Any]:
+        return {"limit": fields.pop("limit"), "offset": fields.pop("offset")} | truthy(fields)
+
+    def search(
+        self,
+        *,
+        metadata: Json = None,
+        values: Json = None,
+        ids: Sequence[str] | None = None,
+        status: ThreadStatus | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        select: list[str] | None = None,
+        extract: dict[str, str] | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[list[Thread]]:
+        """Search threads by metadata, values, ids or status.
+
+        Example:
+            threads = await client.threads.search(metadata={"user_id": "123"}, limit=5)
+        """
+        body = self._search_body(
+            metadata=metadata,
+            values=values,
+            ids=ids,
+            status=status,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            select=select,
+            extract=extract,
+        )
+        return self._call(
+            Request(
+                "POST",
+                "/threads/search",
+                json=body,
+                headers=headers,
+                params=params,
+                idempotent=True,
+            )
+        )
+
+    def iter_search(
+        self,
+        *,
+        metadata: Json = None,
+        values: Json = None,
+        ids: Sequence[str] | None = None,
+        status: ThreadStatus | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        select: list[str] | None = None,
+        extract: dict[str, str] | None = None,
+        page_size: int = 100,
+        headers: Headers = None,
+    ) -> Any:
+        """Iterate over every matching thread, `page_size` per request.
+
+        Example:
+            async for thread in client.threads.iter_search(status="idle"):
+                print(thread["thread_id"])
+        """
+
+        def page(offset: int, limit: int) -> Request:
+            body = self._search_body(
+                metadata=metadata,
+                values=values,
+                ids=ids,
+                status=status,
+                limit=limit,
+                offset=offset,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                select=select,
+                extract=extract,
+            )
+            return Request("POST", "/threads/search", json=body, headers=headers, idempotent=True)
+
+        return self._pages(page, page_size=page_size)
+
+    def count(
+        self,
+        *,
+        metadata: Json = None,
+        values: Json = None,
+        status: ThreadStatus | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[int]:
+        """Count threads matching the filters.
+
+        Example:
+            n = await client.threads.count(status="idle")
+        """
+        body = truthy({"metadata": metadata, "values": values, "status": status})
+        return self._call(
+            Request(
+                "POST", "/threads/count", json=body, headers=headers, params=params, idempotent=True
+            )
+        )
+
+    def copy(
+        self, thread_id: str, *, headers: Headers = None, params: Any = None
+    ) -> Result[Thread]:
+        """Copy a thread with its whole checkpoint history; returns the new thread.
+
+        Example:
+            twin = await client.threads.copy(thread_id)
+        """
+        return self._call(
+            Request("POST", path("/threads/{}/copy", thread_id), headers=headers, params=params)
+        )
+
+    def prune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: str = "delete",
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[dict[str, Any]]:
+        """Delete threads in bulk (`strategy="keep_latest"` keeps only their latest checkpoint).
+
+        Example:
+            result = await client.threads.prune([tid1, tid2])  # {"pruned_count": 2}
+        """
+        body: dict[str, Any] = {"thread_ids": list(thread_ids)} | (
+            {"strategy": strategy} if strategy != "delete" else {}
+        )
+        return self._call(
+            Request("POST", "/threads/prune", json=body, headers=headers, params=params)
+        )
+
+    def get_state(
+        self,
+        thread_id: str,
+        checkpoint: Checkpoint | str | None = None,
+        checkpoint_id: str | None = None,
+        *,
+        subgraphs: bool = False,
+        select: list[str] | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[ThreadState]:
+        """Get the thread's current state, or the state at a checkpoint.
+
+        The second argument may be a checkpoint dict or (as in the seed API) a checkpoint id string.
+
+        Example:
+            state = await client.threads.get_state(thread_id)
+            older = await client.threads.get_state(thread_id, checkpoint_id=state["parent_checkpoint"]["checkpoint_id"])
+        """
+        if isinstance(checkpoint, str):
+            checkpoint, checkpoint_id = None, checkpoint
+        if checkpoint:
+            body = {"checkpoint": checkpoint, "subgraphs": subgraphs} | truthy({"select": select})
+            return self._call(
+                Request(
+                    "POST",
+                    path("/threads/{}/state/checkpoint", thread_id),
+                    json=body,
+                    headers=headers,
+                    params=params,
+                    idempotent=True,
+                )
+            )
+        route = (
+            path("/threads/{}/state/{}", thread_id, checkpoint_id)
+            if checkpoint_id
+            else path("/threads/{}/state", thread_id)
+        )
+        query = merge_params({"subgraphs": subgraphs} | truthy({"select": select}), params)
+        return self._call(Request("GET", route, headers=headers, params=query))
+
+    def update_state(
+        self,
+        thread_id: str,
+        values: dict[str, Any] | Sequence[dict[str, Any]] | None,
+        *,
+        as_node: str | None = None,
+        checkpoint: Checkpoint | None = None,
+        checkpoint_id: str | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[ThreadUpdateStateResponse]:
+        """Apply `values` to the thread's state as if node `as_node` wrote them; returns the new checkpoint.
+
+        Example:
+            result = await client.threads.update_state(thread_id, {"count": 5}, as_node="a")
+        """
+        body = {"values": values} | truthy(
+            {"checkpoint_id": checkpoint_id, "checkpoint": checkpoint, "as_node": as_node}
+        )
+        return self._call(
+            Request(
+                "POST",
+                path("/threads/{}/state", thread_id),
+                json=body,
+                headers=headers,
+                params=params,
+            )
+        )
+
+    def get_history(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        before: str | Checkpoint | None = None,
+        metadata: Json = None,
+        checkpoint: Checkpoint | None = None,
+        select: list[str] | None = None,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Result[list[ThreadState]]:
+        """List past states of the thread, newest first.
+
+        Example:
+            history = await client.threads.get_history(thread_id, limit=5)
+        """
+        if isinstance(before, str):  # a bare checkpoint id (seed API): the server wants a config
+            before = {"configurable": {"checkpoint_id": before}}
+        body = {"limit": limit} | truthy(
+            {"before": before, "metadata": metadata, "checkpoint": checkpoint, "select": select}
+        )
+        return self._call(
+            Request(
+                "POST",
+                path("/threads/{}/history", thread_id),
+                json=body,
+                headers=headers,
+                params=params,
+                idempotent=True,
+            )
+        )
+
+    def join_stream(
+        self,
+        thread_id: str,
+        *,
+        last_event_id: str | None = None,
+        stream_mode: str | Sequence[str] = "run_modes",
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Any:
+        """Stream everything happening on a thread (runs' events, `run_done`, state updates).
+
+        The async result can be iterated directly or awaited first, as in the official client.
+
+        Example:
+            async for part in client.threads.join_stream(thread_id):
+                print(part.event)
+        """
+        query = merge_params({"stream_mode": stream_mode}, params)
+        extra = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        return self._stream(
+            Request(
+                "GET",
+                path("/threads/{}/stream", thread_id),
+                json=NO_BODY,
+                params=query,
+                headers={**extra, **(headers or {})},
+            )
+        )
+
+    def stream(self, thread_id: str | None = None, *, assistant_id: str, **options: Any) -> Any:
+        """The official client's v3 "thread streaming" session; not supported by this client.
+
+        Use `runs.stream(...)` or `threads.join_stream(...)` instead.
+
+        Example:
+            async for part in client.runs.stream(thread_id, "agent", input={}):
+                print(part)
+        """
+        raise NotImplementedError(
+            "threads.stream (protocol v3 sessions) is not supported; use runs.stream or "
+            "threads.join_stream"
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
@@ -35,6 +36,7 @@ class MemoryEventBus:
     def __init__(self, retention_seconds: float = 3600.0):
         self.retention_seconds = retention_seconds
         self._logs: dict[str, _Log] = {}
+        self._closing: deque[tuple[float, str]] = deque()  # (expiry, channel), oldest first
         self._cancel_handlers: dict[str, list[CancelHandler]] = {}
         self._work = asyncio.Event()
 
@@ -46,14 +48,13 @@ class MemoryEventBus:
         return log
 
     def _expire(self) -> None:
+        """Drop logs whose retention ran out; closing order is expiry order, so look at the front."""
         now = time.monotonic()
-        dead = [
-            c
-            for c, log in self._logs.items()
-            if log.expires_at is not None and log.expires_at < now
-        ]
-        for channel in dead:
-            del self._logs[channel]
+        while self._closing and self._closing[0][0] < now:
+            _, channel = self._closing.popleft()
+            log = self._logs.get(channel)
+            if log is not None and log.expires_at is not None and log.expires_at < now:
+                del self._logs[channel]
 
     async def publish(self, channel: str, event: str, data: bytes) -> str:
         log = self._log(channel)
@@ -67,6 +68,7 @@ class MemoryEventBus:
         log = self._log(channel)
         log.closed = True
         log.expires_at = time.monotonic() + self.retention_seconds
+        self._closing.append((log.expires_at, channel))
         log.notify()
 
     async def reopen_channel(self, channel: str) -> None:

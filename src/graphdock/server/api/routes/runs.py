@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from graphdock.server.api import models
 from graphdock.server.api.deps import context, services, uuid_id
@@ -72,12 +72,19 @@ def _stream(
     )
 
 
-def _wait(request: Request, run: dict, *, on_disconnect: str | None = None) -> StreamingResponse:
-    """Long-poll JSON: a newline every few seconds keeps proxies from timing out, then the body."""
+async def _wait(request: Request, run: dict, *, on_disconnect: str | None = None) -> Response:
+    """The run's final body. Most runs end within the keep-alive interval and get a plain JSON
+    response; longer ones get a newline every few seconds (so proxies do not time out) and
+    then the body. A run that must stop when its client leaves is watched from the start."""
     svc = services(request).runs
+    headers = _locations(run["thread_id"], run["run_id"], "join")
+    result = asyncio.ensure_future(svc.result(run))
+    if on_disconnect != "cancel":
+        finished, _ = await asyncio.wait({result}, timeout=KEEPALIVE_SECONDS)
+        if finished:
+            return Response(result.result(), media_type="application/json", headers=headers)
 
     async def body() -> AsyncIterator[bytes]:
-        result = asyncio.ensure_future(svc.result(run))
         done = False
         try:
             while True:
@@ -94,11 +101,7 @@ def _wait(request: Request, run: dict, *, on_disconnect: str | None = None) -> S
                     with anyio.CancelScope(shield=True):
                         await _stop_quietly(svc, run)
 
-    return WatchfulStreamingResponse(
-        body(),
-        media_type="application/json",
-        headers=_locations(run["thread_id"], run["run_id"], "join"),
-    )
+    return WatchfulStreamingResponse(body(), media_type="application/json", headers=headers)
 
 
 # ---------------------------------------------------------------- thread runs
@@ -122,7 +125,7 @@ async def stream_run(thread_id: str, body: models.RunCreateStateful, request: Re
 async def wait_run(thread_id: str, body: models.RunCreateStateful, request: Request):
     thread_id = uuid_id(thread_id, "thread")
     run = await _create(request, thread_id, body)
-    return _wait(request, run, on_disconnect=body.on_disconnect)
+    return await _wait(request, run, on_disconnect=body.on_disconnect)
 
 
 @router.get("/threads/{thread_id}/runs", summary="List Runs")
@@ -166,7 +169,7 @@ async def join_run(thread_id: str, run_id: str, request: Request):
         return json_response(
             {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
         )
-    return _wait(request, run)
+    return await _wait(request, run)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", summary="Join Run Stream")
@@ -268,7 +271,7 @@ async def stream_stateless_run(body: models.RunCreateStateless, request: Request
 @stateless.post("/runs/wait", summary="Create Run, Wait for Output")
 async def wait_stateless_run(body: models.RunCreateStateless, request: Request):
     run = await _create(request, None, body)
-    return _wait(request, run, on_disconnect=body.on_disconnect)
+    return await _wait(request, run, on_disconnect=body.on_disconnect)
 
 
 @stateless.post("/runs/batch", summary="Create Run Batch")

@@ -202,8 +202,11 @@ class RunExecutor:
                     outcome["last_values"] = chunk
                 for name, data in shaper.shape(namespace, mode, chunk):
                     await self._publish(run, name, data)
-            outcome["snapshot"] = await graph.aget_state(state_config)
             outcome["output_keys"] = graph.output_channels
+            if _needs_snapshot(kwargs, outcome["last_values"]):
+                outcome["snapshot"] = await graph.aget_state(state_config)
+            else:
+                outcome["finished_cleanly"] = True
 
     async def _with_events(self, graph, graph_input, config, options, run):
         """`events` mode: langgraph's astream_events, with the other modes read off its root stream."""
@@ -257,18 +260,27 @@ class RunExecutor:
             await self.runs.settle_thread(thread_id)
             await self._close(run, None)
             return
-        snapshot = await self._final_snapshot(run, outcome)
         values = outcome["last_values"]
-        if values is None and snapshot is not None and snapshot.config:
-            values = snapshot.values
-        thread_values: dict[str, Any] = {
-            "values": serde.to_jsonable(snapshot.values)
-            if snapshot is not None and snapshot.config
-            else None,
-            "interrupts": thread_interrupts(snapshot) if snapshot is not None else {},
-            "error": None if cancel == "rollback" else error,
-            "status": _thread_status_after(status, cancel, snapshot),
-        }
+        if outcome.get("finished_cleanly") and status == "success":
+            # Ran to its end with no interrupt: the last values are the state, nothing is next.
+            thread_values: dict[str, Any] = {
+                "values": serde.to_jsonable(values),
+                "interrupts": {},
+                "error": None,
+                "status": "idle",
+            }
+        else:
+            snapshot = await self._final_snapshot(run, outcome)
+            if values is None and snapshot is not None and snapshot.config:
+                values = snapshot.values
+            thread_values = {
+                "values": serde.to_jsonable(snapshot.values)
+                if snapshot is not None and snapshot.config
+                else None,
+                "interrupts": thread_interrupts(snapshot) if snapshot is not None else {},
+                "error": None if cancel == "rollback" else error,
+                "status": _thread_status_after(status, cancel, snapshot),
+            }
         await self.runs.mark_finished(
             run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
         )
@@ -303,6 +315,16 @@ class RunExecutor:
                 "metadata",
                 serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
             )
+
+
+def _needs_snapshot(kwargs: dict, last_values: Any) -> bool:
+    """Only a run that stopped early (an interrupt) leaves more to read than its last values."""
+    return (
+        not isinstance(last_values, dict)
+        or "__interrupt__" in last_values
+        or bool(kwargs.get("interrupt_before"))
+        or bool(kwargs.get("interrupt_after"))
+    )
 
 
 def _thread_status_after(status: str, cancel: str | None, snapshot) -> str:

@@ -196,3 +196,23 @@ def test_invalid_stream_mode_is_422(graphdock_server):
     )
     assert r.status_code == 422
     assert "stream_mode" in r.json()["detail"]
+
+
+def test_finished_run_events_expire_after_the_retention(server_process):
+    server = server_process(env={"GRAPHDOCK_EVENT_RETENTION_SECONDS": "1"})
+    tid = httpx.post(f"{server.url}/threads", json={}).json()["thread_id"]
+    raw = stream(server.url, f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": HI})
+    run_id = parse(raw)[0]["data"].split('"')[3]
+    join = f"/threads/{tid}/runs/{run_id}/stream"
+    assert parse(stream(server.url, join, method="GET", headers={"Last-Event-ID": "0"})) == parse(
+        raw
+    )
+    import time
+
+    time.sleep(1.5)
+    httpx.post(
+        f"{server.url}/runs/wait", json={"assistant_id": "agent", "input": HI}
+    )  # expiry runs on new logs
+    assert parse(stream(server.url, join, method="GET", headers={"Last-Event-ID": "0"})) == []
+    # the final values outlive the event log: join falls back to the thread's state
+    assert httpx.get(f"{server.url}{join.removesuffix('/stream')}/join").json()["count"] == 2

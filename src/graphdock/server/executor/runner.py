@@ -27,13 +27,8 @@ from graphdock.server.services.webhooks import WebhookSender
 log = logging.getLogger("graphdock.executor")
 
 
-class _Cancelled(Exception):
-    def __init__(self, action: str):
-        self.action = action
-
-
-class _ShuttingDown(Exception):
-    pass
+# The message the reference server records on a thread whose run was cancelled.
+CANCELLED = "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
 
 
 def _command(spec: dict) -> Command:
@@ -103,7 +98,7 @@ class RunExecutor:
                     raise  # the server is stopping: the run is handed back below
                 status, error = (
                     "interrupted",
-                    {"error": "UserInterrupt", "message": _interrupt_message(run)},
+                    {"error": "UserInterrupt", "message": CANCELLED},
                 )
             except Exception as exc:
                 status, error = "error", {"error": type(exc).__name__, "message": str(exc)}
@@ -344,7 +339,3 @@ def _output(values: Any, output_keys: Any) -> Any:
     if isinstance(values, dict) and isinstance(output_keys, str):
         return values.get(output_keys)
     return values
-
-
-def _interrupt_message(run: dict) -> str:
-    return "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel"

@@ -71,12 +71,6 @@ class MemoryEventBus:
         self._closing.append((log.expires_at, channel))
         log.notify()
 
-    async def reopen_channel(self, channel: str) -> None:
-        log = self._logs.get(channel)
-        if log is not None:
-            log.closed = False
-            log.expires_at = None
-
     async def has_channel(self, channel: str) -> bool:
         return channel in self._logs
 

@@ -42,6 +42,32 @@ KNOWN_TOP_LEVEL_KEYS = {
 }
 
 
+# Keys each section may hold (the official CLI's); others are warned about, never fatal.
+KNOWN_SECTION_KEYS = {
+    "store": {"index", "ttl", "path"},
+    "store.index": {"embed", "dims", "fields"},
+    "checkpointer": {"backend", "path", "ttl", "serde"},
+    "http": {
+        "app", "cors", "configurable_headers", "logging_headers", "mount_prefix",
+        "middleware_order", "enable_custom_route_auth", "max_request_bytes",
+        "disable_assistants", "disable_threads", "disable_runs", "disable_store",
+        "disable_meta", "disable_ui", "disable_mcp", "disable_a2a", "disable_webhooks",
+        "disable_event_streaming", "disable_crons",
+    },
+    "http.cors": {
+        "allow_origins", "allow_methods", "allow_headers", "allow_credentials",
+        "allow_origin_regex", "expose_headers", "max_age",
+    },
+    "webhooks": {"env_prefix", "url", "headers", "allowed_fields"},
+    "webhooks.url": {
+        "require_https", "allowed_domains", "allowed_ports", "max_url_length",
+        "disable_loopback", "disable_private_ips",
+    },
+    "auth": {"path", "disable_studio_auth", "openapi", "cache", "allow_langsmith_api_keys"},
+}  # fmt: skip
+CHECKPOINTER_BACKENDS = ("default", "custom", "mongo")
+
+
 class ConfigError(Exception):
     """A config problem, told as one line naming the file and the key."""
 
@@ -158,6 +184,7 @@ def parse_config(raw: Any, path: Path) -> Config:
             log.warning("%s: unknown key %r is ignored", path, key)
     if "node_version" in raw and "python_version" not in raw and "graphs" in raw:
         pass  # JS graphs are not served; their entries fail below with a clear message
+    p.checkpointer(raw.get("checkpointer"))
     return Config(
         path=path,
         graphs=p.graphs(raw.get("graphs")),
@@ -180,10 +207,15 @@ class _Parser:
         raise ConfigError(self.path, key, message)
 
     def obj(self, value: Any, key: str) -> dict:
+        """A JSON object; unknown keys of a known section are warned about by name."""
         if value is None:
             return {}
         if not isinstance(value, dict):
             self.fail(key, f"must be an object, got {type(value).__name__}")
+        known = KNOWN_SECTION_KEYS.get(key)
+        for name in value if known is not None else ():
+            if name not in known:
+                log.warning("%s: unknown key '%s.%s' is ignored", self.path, key, name)
         return value
 
     def typed(self, d: dict, name: str, key: str, kind: type | tuple, default: Any = None) -> Any:
@@ -258,9 +290,7 @@ class _Parser:
 
     def index(self, raw: Any) -> IndexConfig | None:
         store = self.obj(raw, "store")
-        for k in store:
-            if k not in {"index", "ttl", "path"}:
-                log.warning("%s: unknown key 'store.%s' is ignored", self.path, k)
+        self.typed(store, "path", "store", str)
         if store.get("index") is None:
             return None
         index = self.obj(store["index"], "store.index")
@@ -274,8 +304,20 @@ class _Parser:
             embed=embed, dims=dims, fields=self.str_list(index, "fields", "store.index")
         )
 
+    def checkpointer(self, raw: Any) -> None:
+        """Validated only: graphdock stores checkpoints itself (SQLite or Postgres)."""
+        section = self.obj(raw, "checkpointer")
+        backend = self.typed(section, "backend", "checkpointer", str, "default")
+        if backend not in CHECKPOINTER_BACKENDS:
+            self.fail("checkpointer.backend", f"must be one of {', '.join(CHECKPOINTER_BACKENDS)}")
+        if backend != "default":
+            log.warning("%s: checkpointer.backend %r is ignored; graphdock keeps checkpoints "
+                        "in its own database", self.path, backend)  # fmt: skip
+        self.typed(section, "path", "checkpointer", str)
+        self.obj(section.get("serde"), "checkpointer.serde")
+
     def ttl(self, raw: Any, key: str) -> TTLConfig | None:
-        section = self.obj(raw, key.split(".")[0])
+        section = raw if isinstance(raw, dict) else {}  # the section itself is checked elsewhere
         if section.get("ttl") is None:
             return None
         ttl = self.obj(section["ttl"], key)
@@ -320,6 +362,13 @@ class _Parser:
                 "excludes": self.str_list(ch, "excludes", "http.configurable_headers") or [],
             }
         cfg.max_request_bytes = self.typed(http, "max_request_bytes", "http", int)
+        self.typed(http, "mount_prefix", "http", str)
+        self.typed(http, "enable_custom_route_auth", "http", bool)
+        self.typed(http, "middleware_order", "http", str)
+        if http.get("logging_headers") is not None:
+            lh = self.obj(http["logging_headers"], "http.logging_headers")
+            self.str_list(lh, "includes", "http.logging_headers")
+            self.str_list(lh, "excludes", "http.logging_headers")
         return cfg
 
     def webhooks(self, raw: Any) -> WebhooksConfig | None:
@@ -354,6 +403,9 @@ class _Parser:
         if raw is None:
             return None
         auth = self.obj(raw, "auth")
+        self.typed(auth, "openapi", "auth", dict)
+        self.typed(auth, "cache", "auth", dict)
+        self.typed(auth, "allow_langsmith_api_keys", "auth", bool)
         return AuthConfig(
             path=self.typed(auth, "path", "auth", str),
             disable_studio_auth=self.typed(auth, "disable_studio_auth", "auth", bool, False),

@@ -15,6 +15,7 @@ from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
 from graphdock.server.services.graphs import GraphRegistry, system_assistant_id
 from graphdock.server.services.ids import is_uuid, uuid4
+from graphdock.server.services.sorting import sort_of
 
 ASSISTANT_FIELDS = (
     "assistant_id",
@@ -47,16 +48,40 @@ BOTH_CONTEXT_AND_CONFIGURABLE = (
 )
 
 
+def _configurable(config: dict) -> dict | None:
+    configurable = config.get("configurable")
+    if configurable is not None and not isinstance(configurable, dict):
+        raise Invalid("config.configurable must be an object")
+    return configurable
+
+
 def mirror_context(config: dict | None, context: dict | None) -> tuple[dict, dict]:
     """`config.configurable` and `context` are two names for one thing: keep them in step."""
     config = dict(config or {})
-    configurable = config.get("configurable")
+    configurable = _configurable(config)
     if configurable and context:
         raise BadRequest(BOTH_CONTEXT_AND_CONFIGURABLE)
     if context:
         config["configurable"] = dict(context)
         return config, dict(context)
     return config, dict(configurable or {})
+
+
+def patched_context(current: dict, config: dict | None, context: dict | None) -> tuple[dict, dict]:
+    """Config and context after a PATCH, the reference's way.
+
+    An empty `config` keeps the old config; a `context` (even `{}`) replaces the old
+    context; a non-empty `configurable` or `context` is mirrored into the other name.
+    """
+    config = dict(config or {})
+    configurable = _configurable(config)
+    if configurable and context:
+        raise BadRequest(BOTH_CONTEXT_AND_CONFIGURABLE)
+    if configurable:
+        context = dict(configurable)
+    elif context:
+        config["configurable"] = dict(context)
+    return config or current["config"], current["context"] if context is None else context
 
 
 def shape(record: dict, fields=ASSISTANT_FIELDS) -> dict:
@@ -155,17 +180,14 @@ class AssistantService:
         return record
 
     async def patch(self, assistant_id: str, body: dict, ctx: RequestContext) -> dict:
+        """A new version that becomes the latest: metadata merges, config and context replace."""
         if body.get("graph_id") is not None:
             self._check_graph(body["graph_id"])
         async with self.storage.begin() as tx:
             current = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
             if current is None:
                 raise NotFound(f"Assistant {assistant_id} not found")
-            if body.get("config") is not None or body.get("context") is not None:
-                config, context = mirror_context(body.get("config"), body.get("context"))
-            else:
-                config, context = current["config"], current["context"]
-            version = await tx.max_assistant_version(assistant_id) + 1
+            config, context = patched_context(current, body.get("config"), body.get("context"))
             now = clock.now()
             record = {
                 **current,
@@ -173,11 +195,9 @@ class AssistantService:
                 "config": config,
                 "context": context,
                 "metadata": {**current["metadata"], **(body.get("metadata") or {})},
-                "name": body["name"] if body.get("name") is not None else current["name"],
-                "description": body["description"]
-                if "description" in body and body["description"] is not None
-                else current["description"],
-                "version": version,
+                "name": body.get("name", current["name"]),
+                "description": body.get("description", current["description"]),
+                "version": await tx.max_assistant_version(assistant_id) + 1,
                 "updated_at": now,
             }
             await tx.insert_assistant_version({**_version_of(record), "created_at": now})
@@ -205,8 +225,7 @@ class AssistantService:
                 metadata=body.get("metadata"),
                 limit=limit + 1,
                 offset=offset,
-                sort_by=body.get("sort_by") or "created_at",
-                sort_order=body.get("sort_order") or "desc",
+                **sort_of(body),
                 access=ctx.filter_for("assistants"),
             )
         return [shape(r) for r in rows[:limit]], len(rows) > limit

@@ -26,14 +26,17 @@ def state_schema(graph: Pregel, title: str) -> dict | None:
         hints = typing.get_type_hints(schema_type, include_extras=True)
     except Exception:
         return None
-    props = {}
+    props, defs = {}, {}
     for key, hint in hints.items():
         while typing.get_origin(hint) is typing.Annotated:
             hint = typing.get_args(hint)[0]
         prop = _safe(lambda h=hint: TypeAdapter(h).json_schema()) or {}
+        # Shared model definitions live once at the top, where "$ref": "#/$defs/..." points.
+        defs.update(prop.pop("$defs", {}))
         props[key] = {"default": None, **prop, "title": key.replace("_", " ").title()}
         props[key] = dict(sorted(props[key].items()))
-    return {"properties": props, "title": title, "type": "object"}
+    schema = {"properties": props, "title": title, "type": "object"}
+    return {"$defs": dict(sorted(defs.items())), **schema} if defs else schema
 
 
 def graph_schemas(graph: Pregel, graph_id: str, *, state_title: str | None = None) -> dict:

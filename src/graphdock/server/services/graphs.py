@@ -8,13 +8,14 @@ differences behind `GraphEntry.open(config)`, so the executor always gets a comp
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from graphdock.server.config import Config, GraphSpec
 SYSTEM_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 
+@functools.lru_cache(maxsize=1024)
 def system_assistant_id(graph_id: str) -> str:
     return str(uuid.uuid5(SYSTEM_ASSISTANT_NAMESPACE, graph_id))
 
@@ -43,6 +45,7 @@ class GraphLoadError(Exception):
 class GraphEntry:
     spec: GraphSpec
     target: Any  # a compiled graph, or a factory called with the run's config
+    _bound: dict = field(default_factory=dict, repr=False)  # (checkpointer, store) -> bound copy
 
     @property
     def graph_id(self) -> str:
@@ -73,7 +76,16 @@ class GraphEntry:
                 raise TypeError(
                     f"graph {self.graph_id!r} is a {type(graph).__name__}, not a LangGraph graph"
                 )
-            yield graph.copy(update={"checkpointer": checkpointer, "store": store})
+            if graph is self.target:  # a compiled graph: bind it once, not on every run
+                key = (id(checkpointer), id(store))
+                bound = self._bound.get(key)
+                if bound is None:
+                    bound = self._bound[key] = graph.copy(
+                        update={"checkpointer": checkpointer, "store": store}
+                    )
+                yield bound
+            else:
+                yield graph.copy(update={"checkpointer": checkpointer, "store": store})
 
     @contextlib.asynccontextmanager
     async def _build(self, config: dict) -> AsyncIterator[Any]:

@@ -17,19 +17,18 @@ def interrupt_view(interrupt: Any) -> dict:
     return {"id": None, "value": data}
 
 
-def checkpoint_ref(config: dict | None, *, with_ns: bool = True) -> dict | None:
+def checkpoint_ref(config: dict | None) -> dict | None:
     if not config:
         return None
     conf = config.get("configurable", {})
     ref = {"checkpoint_id": conf.get("checkpoint_id"), "thread_id": conf.get("thread_id")}
-    if with_ns:
-        ref["checkpoint_ns"] = conf.get("checkpoint_ns", "")
-        if conf.get("checkpoint_map"):
-            ref["checkpoint_map"] = conf["checkpoint_map"]
+    ref["checkpoint_ns"] = conf.get("checkpoint_ns", "")
+    if conf.get("checkpoint_map"):
+        ref["checkpoint_map"] = conf["checkpoint_map"]
     return ref
 
 
-def snapshot_view(snapshot: StateSnapshot, *, with_ns: bool = True) -> dict:
+def snapshot_view(snapshot: StateSnapshot) -> dict:
     tasks = []
     for task in snapshot.tasks:
         state, checkpoint = None, None
@@ -49,8 +48,8 @@ def snapshot_view(snapshot: StateSnapshot, *, with_ns: bool = True) -> dict:
                 "result": to_jsonable(task.result) if task.result is not None else None,
             }
         )
-    checkpoint = checkpoint_ref(snapshot.config, with_ns=with_ns)
-    parent = checkpoint_ref(snapshot.parent_config, with_ns=with_ns)
+    checkpoint = checkpoint_ref(snapshot.config)
+    parent = checkpoint_ref(snapshot.parent_config)
     return {
         "values": to_jsonable(snapshot.values),
         "next": list(snapshot.next),
@@ -65,7 +64,21 @@ def snapshot_view(snapshot: StateSnapshot, *, with_ns: bool = True) -> dict:
     }
 
 
+def requested_ref(thread_id: str, requested: dict) -> dict:
+    """The checkpoint object of a state read at a given checkpoint: what was asked for.
+
+    The reference echoes the requested config here (so no `checkpoint_ns` unless the
+    client sent one), while `parent_checkpoint` keeps the stored, complete form.
+    """
+    ref = {"checkpoint_id": requested.get("checkpoint_id"), "thread_id": thread_id}
+    for key in ("checkpoint_ns", "checkpoint_map"):
+        if requested.get(key) is not None:
+            ref[key] = requested[key]
+    return ref
+
+
 def empty_state(checkpoint: dict | None = None) -> dict:
+    """A thread with no checkpoint (or an unknown one): empty, echoing what was asked."""
     return {
         "values": {},
         "next": [],
@@ -75,7 +88,7 @@ def empty_state(checkpoint: dict | None = None) -> dict:
         "checkpoint": checkpoint,
         "parent_checkpoint": None,
         "interrupts": [],
-        "checkpoint_id": None,
+        "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
         "parent_checkpoint_id": None,
     }
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.errors import InvalidUpdateError
-from langgraph.types import StateUpdate
+from langgraph.types import Command, Send, StateUpdate
 
 from graphdock.server import serde
 from graphdock.server.ports.bus import EventBus, thread_channel
@@ -17,8 +17,10 @@ from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
 from graphdock.server.services.graphs import GraphRegistry
 from graphdock.server.services.ids import is_uuid, uuid4, uuid7
+from graphdock.server.services.sorting import sort_of
 from graphdock.server.services.state import (
     empty_state,
+    requested_ref,
     snapshot_view,
     thread_interrupts,
     thread_status,
@@ -55,19 +57,54 @@ def _expires_at(ttl: Any) -> tuple[dict | None, Any]:
     return ttl, clock.now() + timedelta(minutes=float(minutes))
 
 
+EXTRACT_ROOTS = ("config", "interrupts", "metadata", "values")
+_SEGMENT = re.compile(r"^(?P<key>[^\[\]]*)(?:\[(?P<index>[^\[\]]*)\])?$")
+
+
+def check_extract(extract: dict[str, str]) -> None:
+    """Extract paths read a thread's JSON fields only; anything else is the client's typo."""
+    for alias, path in extract.items():
+        if not path:
+            raise Invalid(f"Extract path for '{alias}' must be a non-empty string")
+        if re.split(r"[.\[]", path, maxsplit=1)[0] not in EXTRACT_ROOTS:
+            raise Invalid(
+                f"Extract path '{path}' must start with one of: {', '.join(EXTRACT_ROOTS)}"
+            )
+
+
 def extract_path(value: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif (
-            isinstance(value, list)
-            and part.lstrip("-").isdigit()
-            and -len(value) <= int(part) < len(value)
-        ):
-            value = value[int(part)]
-        else:
+    """`values.messages[-1].content`: dot-separated keys, each with an optional list index.
+
+    As in the reference, a bare number is a key (not an index), empty segments are
+    skipped, and any miss (absent key, bad index, wrong type) yields None.
+    """
+    for segment in path.split("."):
+        if not segment:
+            continue
+        match = _SEGMENT.match(segment)
+        if match is None:
             return None
+        if match["key"]:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(match["key"])
+        if match["index"] is not None:
+            value = _index(value, match["index"])
     return value
+
+
+def _index(value: Any, index: str) -> Any:
+    try:
+        position = int(index)
+    except ValueError:
+        return None
+    if isinstance(value, list) and -len(value) <= position < len(value):
+        return value[position]
+    return None
+
+
+class SuperstepProblem(Exception):
+    """The thread was made, but its supersteps could not all be applied."""
 
 
 class ThreadService:
@@ -78,7 +115,9 @@ class ThreadService:
         checkpointer: BaseCheckpointSaver,
         store: Any,
         bus: EventBus,
+        default_ttl: float | None = None,
     ):
+        self.default_ttl = default_ttl  # minutes, from checkpointer.ttl.default_ttl
         self.storage = storage
         self.graphs = graphs
         self.checkpointer = checkpointer
@@ -87,10 +126,18 @@ class ThreadService:
 
     # ---------------------------------------------------------------- records
     async def create(self, body: dict, ctx: RequestContext) -> tuple[dict, str | None]:
-        """Returns the thread, and a problem if the supersteps could not all be applied."""
+        """Returns the thread, and a problem if the supersteps could not all be applied.
+
+        As in the reference, a thread whose graph is missing or unknown is still created
+        and the problem is reported (the route answers 201); a superstep the graph refuses
+        (unknown node, invalid update) is a 400.
+        """
         thread_id = body.get("thread_id") or uuid7()
         now = clock.now()
-        ttl, expires_at = _expires_at(body.get("ttl"))
+        requested = body.get("ttl")
+        if requested is None and self.default_ttl is not None:
+            requested = {"strategy": "delete", "ttl": self.default_ttl}
+        ttl, expires_at = _expires_at(requested)
         record = {
             "thread_id": thread_id,
             "created_at": now,
@@ -114,30 +161,31 @@ class ThreadService:
                     return shape(existing), None
                 raise Conflict(f"Thread with ID {thread_id} already exists")
             await tx.insert_thread(record)
-        if body.get("supersteps"):
-            try:
-                await self._apply_supersteps(record, body["supersteps"])
-            except (BadRequest, InvalidUpdateError, ValueError, KeyError) as exc:
-                detail = exc.detail if isinstance(exc, BadRequest) else str(exc)
-                return (
-                    shape(record),
-                    f"Thread {thread_id} was created, but there were problems updating the state: {detail}",
-                )
-            record = await self._get_record(thread_id, None)
-        return shape(record), None
+        if not body.get("supersteps"):
+            return shape(record), None
+        try:
+            await self._apply_supersteps(record, body["supersteps"])
+        except SuperstepProblem as exc:
+            return shape(record), (
+                f"Thread {thread_id} was created, but there were problems updating the state: {exc}"
+            )
+        return shape(await self._get_record(thread_id, None)), None
 
     async def _apply_supersteps(self, record: dict, supersteps: list[dict]) -> None:
-        entry = self._graph_of(record)
-        config = {"configurable": {"thread_id": record["thread_id"], "checkpoint_ns": ""}}
+        try:
+            entry = self._graph_of(record)
+        except BadRequest as exc:
+            raise SuperstepProblem(exc.detail) from exc
+        config = self._config(record)
         async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
-            steps = [
-                [
-                    StateUpdate(u.get("values"), u.get("as_node"), u.get("task_id"))
-                    for u in step.get("updates", [])
-                ]
-                for step in supersteps
-            ]
-            await graph.abulk_update_state(config, steps)
+            try:
+                steps = [[_state_update(u) for u in step.get("updates", [])] for step in supersteps]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise Invalid(f"Invalid superstep command: {exc!r}") from exc
+            try:
+                await graph.abulk_update_state(config, steps)
+            except Exception as exc:  # the graph refused the update: the client's to fix
+                raise BadRequest(_update_error(exc)) from exc
             snapshot = await graph.aget_state(config)
         await self.record_state(record["thread_id"], snapshot)
 
@@ -155,7 +203,7 @@ class ThreadService:
         async with self.storage.begin() as tx:
             record = await tx.get_thread(thread_id, ctx.filter_for("threads"))
             if record is None:
-                raise NotFound(f"Thread with ID {thread_id} not found")
+                raise NotFound("Not Found")  # the reference's wording for PATCH
             changes: dict[str, Any] = {"updated_at": clock.now()}
             if body.get("metadata") is not None:
                 changes["metadata"] = {**record["metadata"], **body["metadata"]}
@@ -179,6 +227,8 @@ class ThreadService:
             for i in ids:
                 if not is_uuid(i):
                     raise BadRequest(f"Invalid thread ID {i}")
+        if body.get("extract"):
+            check_extract(body["extract"])
         limit, offset = body.get("limit", 10), body.get("offset", 0)
         async with self.storage.begin() as tx:
             rows = await tx.search_threads(
@@ -188,8 +238,7 @@ class ThreadService:
                 status=body.get("status"),
                 limit=limit + 1,
                 offset=offset,
-                sort_by=body.get("sort_by") or "created_at",
-                sort_order=body.get("sort_order") or "desc",
+                **sort_of(body, default="updated_at"),
                 access=ctx.filter_for("threads"),
             )
         items = [shape(r) for r in rows[:limit]]
@@ -215,13 +264,15 @@ class ThreadService:
             if source is None:
                 raise Conflict("Conflict")
             now = clock.now()
+            # The copy carries the source's state (values, interrupts, error) and status;
+            # only a run in progress stays behind, so a busy source gives an idle copy.
             record = {
                 **source,
                 "thread_id": uuid4(),
                 "created_at": now,
                 "updated_at": now,
                 "state_updated_at": now,
-                "status": "idle",
+                "status": "idle" if source["status"] == "busy" else source["status"],
                 "config": {},
             }
             await tx.insert_thread(record)
@@ -233,7 +284,7 @@ class ThreadService:
         pruned = 0
         for thread_id in body.get("thread_ids", []):
             if not is_uuid(thread_id):
-                raise Invalid(f"Invalid thread ID: {thread_id}")
+                raise Invalid("Invalid thread ID: must be a UUID")
             if strategy == "delete":
                 try:
                     await self.delete(thread_id, ctx)
@@ -254,24 +305,33 @@ class ThreadService:
         if not graph_id:
             raise BadRequest(
                 f"Thread '{record['thread_id']}' has no assigned graph ID. This usually occurs when no runs "
-                "have been made on this particular thread. Run a graph on the thread first, or create it with "
-                "metadata.graph_id set."
+                "have been made on this particular thread. This operation requires a graph ID. Please ensure "
+                "a run has been made for the thread or manually update the thread metadata (by setting the "
+                "'graph_id' field) before running this operation."
             )
         if graph_id not in self.graphs:
             raise BadRequest(
-                f"Thread '{record['thread_id']}' belongs to graph '{graph_id}', which is not loaded"
+                f"Graph '{graph_id}' not found. Expected one of: {sorted(self.graphs.ids)}"
             )
         return self.graphs.get(graph_id)
 
     def _config(self, record: dict, checkpoint: dict | None = None) -> dict:
+        """The graph config addressing this thread (at `checkpoint` if given).
+
+        `metadata.graph_id` lands in the metadata of checkpoints written through the API
+        (update_state, supersteps), as it does in the reference's.
+        """
         configurable = {
             **(record.get("config") or {}).get("configurable", {}),
             "thread_id": record["thread_id"],
         }
         configurable.setdefault("checkpoint_ns", "")
         if checkpoint:
-            configurable.update({k: v for k, v in checkpoint.items() if v is not None})
-        return {"configurable": configurable}
+            configurable.update({k: v for k, v in _checked(checkpoint).items() if v is not None})
+        config: dict[str, Any] = {"configurable": configurable}
+        if record["metadata"].get("graph_id"):
+            config["metadata"] = {"graph_id": record["metadata"]["graph_id"]}
+        return config
 
     async def get_state(
         self,
@@ -281,28 +341,22 @@ class ThreadService:
         checkpoint: dict | None = None,
         subgraphs: bool = False,
     ) -> dict:
+        """The latest state, or the state at `checkpoint` (an unknown one reads as empty)."""
         record = await self._get_record(thread_id, ctx)
-        with_ns = checkpoint is None
+        requested = checkpoint if checkpoint and checkpoint.get("checkpoint_id") else None
+        echo = requested_ref(thread_id, requested) if requested else None
         if not record["metadata"].get("graph_id"):
-            return empty_state(
-                {"checkpoint_id": checkpoint.get("checkpoint_id"), "thread_id": thread_id}
-                if checkpoint
-                else None
-            )
+            return empty_state(echo)
         entry = self._graph_of(record)
         config = self._config(record, checkpoint)
         async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
             snapshot = await graph.aget_state(config, subgraphs=subgraphs)
-        if not snapshot.config or (
-            checkpoint and not snapshot.values and not snapshot.next and snapshot.created_at is None
-        ):
-            ref = (
-                {"checkpoint_id": checkpoint.get("checkpoint_id"), "thread_id": thread_id}
-                if checkpoint
-                else None
-            )
-            return empty_state(ref)
-        return snapshot_view(snapshot, with_ns=with_ns)
+        if not snapshot.config or snapshot.created_at is None:
+            return empty_state(echo)
+        view = snapshot_view(snapshot)
+        if echo is not None:
+            view["checkpoint"] = echo
+        return view
 
     async def history(
         self,
@@ -319,17 +373,16 @@ class ThreadService:
             return []
         entry = self._graph_of(record)
         config = self._config(record, checkpoint)
-        before_config = None
-        if isinstance(before, str):
-            before_config = {"configurable": {"checkpoint_id": before}}
-        elif isinstance(before, dict):
-            before_config = before if "configurable" in before else {"configurable": before}
+        before_config = before_config_of(before)
         out = []
         async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
-            async for snapshot in graph.aget_state_history(
-                config, limit=limit, before=before_config, filter=metadata
-            ):
-                out.append(snapshot_view(snapshot))
+            try:
+                async for snapshot in graph.aget_state_history(
+                    config, limit=limit, before=before_config, filter=metadata
+                ):
+                    out.append(snapshot_view(snapshot))
+            except ValueError as exc:  # e.g. a metadata filter key the checkpointer refuses
+                raise BadRequest(str(exc)) from exc
         return out
 
     async def update_state(self, thread_id: str, body: dict, ctx: RequestContext) -> dict:
@@ -344,8 +397,8 @@ class ThreadService:
                 next_config = await graph.aupdate_state(
                     config, body.get("values"), as_node=body.get("as_node")
                 )
-            except InvalidUpdateError as exc:
-                raise BadRequest(str(exc).split("\n")[0]) from exc
+            except Exception as exc:  # the graph refused the update: the client's to fix
+                raise BadRequest(_update_error(exc)) from exc
             snapshot = await graph.aget_state(self._config(record))
         await self.record_state(thread_id, snapshot, keep_busy=True)
         state = snapshot_view(snapshot)
@@ -400,3 +453,51 @@ class ThreadService:
                 )
             values["status"] = status
             await tx.update_thread(thread_id, values)
+
+
+def before_config_of(before: Any) -> dict | None:
+    """`before` as a checkpoint id, a checkpoint dict, or a config `{"configurable": ...}`."""
+    if not before:
+        return None
+    if isinstance(before, str):
+        return {"configurable": _checked({"checkpoint_id": before})}
+    if isinstance(before.get("configurable"), dict):
+        return {"configurable": _checked(before["configurable"])}
+    return {"configurable": _checked(before)}
+
+
+def _checked(checkpoint: dict) -> dict:
+    """Checkpoint ids are looked up in the database, whose text cannot hold NUL characters."""
+    for key, value in checkpoint.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid(f"Invalid {key}: it must not contain NUL characters")
+    return checkpoint
+
+
+def _state_update(update: dict) -> StateUpdate:
+    """One superstep update; a `command` (e.g. a resume) stands in for plain values."""
+    values = update.get("values")
+    if update.get("command"):
+        values = command_of(update["command"])
+    return StateUpdate(values, update.get("as_node"), update.get("task_id"))
+
+
+def command_of(spec: dict) -> Command:
+    """A Command from its JSON form: `goto` items given as `{"node", "input"}` become Sends."""
+    goto = spec.get("goto")
+    if goto is not None:
+        goto = [_send_of(g) for g in goto] if isinstance(goto, list) else _send_of(goto)
+    return Command(update=spec.get("update"), resume=spec.get("resume"), goto=goto or ())
+
+
+def _send_of(target: Any) -> Any:
+    if isinstance(target, dict):
+        return Send(target["node"], target.get("input"))
+    return target
+
+
+def _update_error(exc: BaseException) -> str:
+    """The graph's own message (a KeyError's str() would add quotes)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return str(exc)

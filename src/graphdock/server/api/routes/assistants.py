@@ -55,11 +55,14 @@ async def patch_assistant(assistant_id: str, body: models.AssistantPatch, reques
 
 
 @router.delete("/assistants/{assistant_id}", summary="Delete Assistant", status_code=204)
-async def delete_assistant(assistant_id: str, request: Request, delete_threads: bool = False):
+async def delete_assistant(assistant_id: str, request: Request, delete_threads: str = "false"):
+    """`delete_threads` also deletes the threads that ran on it; as in the reference, only
+    `true` turns it on (any other value, `1` included, leaves the threads alone)."""
     assistant_id = uuid_id(assistant_id, "assistant")
     svc = services(request)
     ctx = context(request)
-    for thread_id in await svc.assistants.delete(assistant_id, ctx, delete_threads=delete_threads):
+    cascade = delete_threads.lower() == "true"
+    for thread_id in await svc.assistants.delete(assistant_id, ctx, delete_threads=cascade):
         try:
             await svc.threads.delete(thread_id, ctx)
         except Exception:  # already gone, or not the caller's
@@ -78,22 +81,35 @@ async def _assistant_graph(request: Request, assistant_id: str, *, allow_graph_n
         if getattr(exc, "status", None) == 404:
             raise ApiError(404, "Not Found") from None
         raise
+    if assistant["graph_id"] not in svc.graphs:
+        raise ApiError(404, f"Graph '{assistant['graph_id']}' is not served by this server")
     entry = svc.graphs.get(assistant["graph_id"])
     config = {
         "configurable": {**(assistant["config"].get("configurable") or {}), **assistant["context"]}
     }
-    async with entry.open(config, checkpointer=None, store=None) as graph:
-        return assistant, graph
+    try:
+        async with entry.open(config, checkpointer=None, store=None) as graph:
+            return assistant, graph
+    except Exception as exc:  # a factory that cannot build with this assistant's config
+        raise ApiError(
+            400, f"Graph '{entry.graph_id}' could not be built: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def xray_level(xray: str) -> int | bool:
+    """The reference's xray values: true/True, false/False/empty, or a positive depth."""
+    if xray in ("true", "True"):
+        return True
+    if xray in ("false", "False", ""):
+        return False
+    if xray.isdigit() and int(xray) > 0:
+        return int(xray)
+    raise ApiError(422, "Invalid xray value")
 
 
 @router.get("/assistants/{assistant_id}/graph", summary="Get Assistant Graph")
 async def get_assistant_graph(assistant_id: str, request: Request, xray: str = "false"):
-    if xray.lower() in ("true", "false"):
-        level: int | bool = xray.lower() == "true"
-    elif xray.isdigit():
-        level = int(xray)
-    else:
-        raise ApiError(422, "Invalid xray value")
+    level = xray_level(xray)
     _, graph = await _assistant_graph(request, assistant_id, allow_graph_name=True)
     return json_response(drawable_graph(graph, level))
 

@@ -50,10 +50,13 @@ async def get_thread(thread_id: str, request: Request):
 
 @router.patch("/threads/{thread_id}", summary="Patch Thread")
 async def patch_thread(thread_id: str, body: models.ThreadPatch, request: Request):
+    """Metadata merges into the old. `Prefer: return=minimal` (the SDK's `return_minimal`)
+    answers 204 with no body, as the reference does."""
     thread_id = uuid_id(thread_id, "thread")
-    return json_response(
-        await services(request).threads.patch(thread_id, body.fields(), context(request))
-    )
+    thread = await services(request).threads.patch(thread_id, body.fields(), context(request))
+    if "return=minimal" in request.headers.get("prefer", "").replace(" ", "").lower():
+        return no_content()
+    return json_response(thread)
 
 
 @router.delete("/threads/{thread_id}", summary="Delete Thread", status_code=204)
@@ -117,7 +120,7 @@ async def get_history(
     thread_id: str, request: Request, limit: str = "1", before: str | None = None
 ):
     thread_id = uuid_id(thread_id, "thread")
-    if not limit.isdigit():
+    if not limit.isdigit() or int(limit) > models.MAX_INT:
         raise ApiError(422, f"Invalid limit {limit}")
     return json_response(
         await services(request).threads.history(

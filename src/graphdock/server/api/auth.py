@@ -1,0 +1,469 @@
+"""Who is calling and what they may touch: API keys and custom auth (`langgraph_sdk.Auth`).
+
+`Security` is decided once at start-up from `langgraph.json` (`auth.path`,
+`http.configurable_headers`) and the environment (`GRAPHDOCK_API_KEYS`,
+`GRAPHDOCK_API_KEYS_FILE`, `GRAPHDOCK_AUTH=off`). The gateway middleware
+(api/middleware.py) asks it, on every request:
+
+1. `authenticate`: the API key (`x-api-key`, compared in constant time), then the custom
+   `@auth.authenticate` handler, which gets the request's parts by parameter name
+   (`authorization`, `headers`, `method`, `path`, `path_params`, `query_params`, `body`,
+   `request`, `scope`) as the official server passes them and returns the user.
+2. `authorize`: the `@auth.on` handler for the route's (resource, action), most specific
+   first, with a value the handler may change (stamp an owner into `metadata`, scope a
+   store namespace). What it changed is written back into the request before the route
+   reads it; the filter it returns goes into `RequestContext.access[resource]`, which the
+   services hand to storage on every read, search, count, update and delete.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hmac
+import inspect
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graphdock.server.api.errors import ApiError
+
+log = logging.getLogger("graphdock.auth")
+
+# Reachable without credentials, as the reference's meta routes are.
+PUBLIC_PATHS = frozenset(
+    {"/", "/ok", "/info", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/metrics"}
+)
+# Request headers that never reach a run's config, whatever `configurable_headers` says.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "x-service-key",
+        "x-tenant-id",
+        "x-auth-scheme",
+    }
+)
+# Forwarded without any `configurable_headers` (tracing context, as in the reference).
+DEFAULT_FORWARDED = ("langsmith-trace", "baggage")
+
+AUTHENTICATE_PARAMS = frozenset(
+    {
+        "request",
+        "body",
+        "path",
+        "method",
+        "path_params",
+        "query_params",
+        "headers",
+        "authorization",
+        "scope",
+        "scopes",
+        "user",
+    }
+)
+
+
+class AuthSetupError(Exception):
+    """Auth is misconfigured: told at start-up, in one line."""
+
+
+# ---------------------------------------------------------------- the user
+class AuthUser:
+    """The authenticated user as `@auth.on` handlers see it (`langgraph_sdk`'s BaseUser):
+    identity, is_authenticated, display_name, permissions, and any extra field the
+    authenticate handler returned, by key or by attribute."""
+
+    __slots__ = ("_data", "_raw")
+
+    def __init__(self, data: dict[str, Any], raw: Any = None):
+        self._data = data
+        self._raw = raw
+
+    @property
+    def identity(self) -> str:
+        return self._data["identity"]
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self._data.get("is_authenticated", True))
+
+    @property
+    def display_name(self) -> str:
+        return self._data.get("display_name") or self.identity
+
+    @property
+    def permissions(self) -> list[str]:
+        return list(self._data.get("permissions") or [])
+
+    def dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def model_dump(self, **_: Any) -> dict[str, Any]:
+        return dict(self._data)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        data = object.__getattribute__(self, "_data")
+        if name in data:
+            return data[name]
+        raw = object.__getattribute__(self, "_raw")
+        if raw is not None and not isinstance(raw, (str, Mapping)):
+            return getattr(raw, name)
+        raise AttributeError(name)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def keys(self):
+        return self._data.keys()
+
+    def values(self):
+        return self._data.values()
+
+    def items(self):
+        return self._data.items()
+
+    def __repr__(self) -> str:
+        return f"AuthUser(identity={self.identity!r})"
+
+
+def _jsonable(value: Any) -> Any:
+    """What a run's config can carry: anything else becomes its string form."""
+    return orjson.loads(orjson.dumps(value, default=str))
+
+
+def normalize_user(result: Any) -> AuthUser:
+    """The authenticate handler's answer: a string identity, a dict with `identity`, an
+    object with an `identity` attribute, or a `(permissions, user)` pair."""
+    permissions = None
+    if isinstance(result, tuple) and len(result) == 2:
+        permissions, result = result
+    if isinstance(result, str):
+        data: dict[str, Any] = {"identity": result}
+    elif isinstance(result, Mapping) and isinstance(result.get("identity"), str):
+        data = dict(result)
+    elif isinstance(getattr(result, "identity", None), str):
+        data = {}
+        for getter in ("model_dump", "dict"):
+            fn = getattr(result, getter, None)
+            if callable(fn):
+                try:
+                    data = dict(fn())
+                    break
+                except Exception:
+                    pass
+        data["identity"] = result.identity
+        for name in ("is_authenticated", "display_name", "permissions"):
+            if hasattr(result, name) and name not in data:
+                data[name] = getattr(result, name)
+    else:
+        raise TypeError(
+            "the authenticate handler must return a user identity (str), a dict with an "
+            f"'identity' string, or an object with an 'identity' attribute; got {type(result).__name__}"
+        )
+    if permissions is not None:
+        data["permissions"] = permissions
+    data.setdefault("is_authenticated", True)
+    data["display_name"] = data.get("display_name") or data["identity"]
+    data["permissions"] = list(data.get("permissions") or [])
+    return AuthUser(_jsonable(data), result)
+
+
+# ---------------------------------------------------------------- filters in Python
+def matches(metadata: Any, flt: Mapping[str, Any] | None) -> bool:
+    """Does a record's metadata pass an auth filter (the same rules storage applies)?"""
+    if not flt:
+        return True
+    if not isinstance(metadata, Mapping):
+        return False
+    for key, expected in flt.items():
+        actual = metadata.get(key)
+        if (
+            isinstance(expected, Mapping)
+            and expected
+            and all(k in ("$eq", "$contains") for k in expected)
+        ):
+            for op, operand in expected.items():
+                if op == "$eq" and actual != operand:
+                    return False
+                if op == "$contains":
+                    items = operand if isinstance(operand, list) else [operand]
+                    if not isinstance(actual, list) or any(i not in actual for i in items):
+                        return False
+        elif not _contains(actual, expected):
+            return False
+    return True
+
+
+def _contains(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, Mapping):
+        return isinstance(actual, Mapping) and all(
+            k in actual and _contains(actual[k], v) for k, v in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(actual, list) and all(
+            any(_contains(a, e) for a in actual) for e in expected
+        )
+    return actual == expected and type(actual) is type(expected)
+
+
+# ---------------------------------------------------------------- set-up
+def read_api_keys(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Keys from GRAPHDOCK_API_KEYS (comma-separated) and GRAPHDOCK_API_KEYS_FILE (one a
+    line; blank lines and `#` comments skipped)."""
+    environ = os.environ if environ is None else environ
+    keys = [k.strip() for k in environ.get("GRAPHDOCK_API_KEYS", "").split(",")]
+    path = environ.get("GRAPHDOCK_API_KEYS_FILE")
+    if path:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError as exc:
+            raise AuthSetupError(
+                f"GRAPHDOCK_API_KEYS_FILE: cannot read {path}: {exc.strerror}"
+            ) from None
+        keys += [line.strip() for line in lines if not line.strip().startswith("#")]
+    return [k for k in dict.fromkeys(keys) if k]
+
+
+def auth_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return environ.get("GRAPHDOCK_AUTH", "").strip().lower() in ("off", "false", "0", "no", "none")
+
+
+def load_auth(path: str, base_dir: Path) -> Any:
+    """The `langgraph_sdk.Auth` object `auth.path` names ('./auth.py:auth' or 'pkg.mod:auth')."""
+    import sys
+
+    from graphdock.server.services.graphs import _import_target
+
+    if str(base_dir) not in sys.path:
+        sys.path.append(str(base_dir))
+    if ":" not in path:
+        raise AuthSetupError(f"auth.path: {path!r} must be './file.py:variable'")
+    try:
+        target = _import_target(path, base_dir)
+    except Exception as exc:
+        raise AuthSetupError(
+            f"auth.path: {path} failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not hasattr(target, "_handlers") or not hasattr(target, "_authenticate_handler"):
+        raise AuthSetupError(
+            f"auth.path: {path} is a {type(target).__name__}, not a langgraph_sdk.Auth object"
+        )
+    return target
+
+
+@dataclass
+class Security:
+    api_keys: list[bytes] = field(default_factory=list)
+    auth: Any = None  # a langgraph_sdk.Auth, or None
+    header_includes: list[str] | None = None
+    header_excludes: list[str] = field(default_factory=list)
+    _params: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> Security:
+        environ = os.environ if environ is None else environ
+        sec = cls()
+        if not auth_disabled(environ):
+            sec.api_keys = [k.encode() for k in read_api_keys(environ)]
+        auth_cfg = getattr(config, "auth", None)
+        if auth_cfg is not None and auth_cfg.path:
+            import sys
+
+            for dep in config.dependencies:
+                if str(dep) not in sys.path:
+                    sys.path.insert(0, str(dep))
+            sec.auth = load_auth(auth_cfg.path, config.base_dir)
+            fn = sec.auth._authenticate_handler
+            if fn is not None:
+                sec._params = _param_names(fn)
+        ch = config.http.configurable_headers
+        if ch is not None:
+            sec.header_includes = [p.lower() for p in ch.get("includes") or []] or None
+            sec.header_excludes = [p.lower() for p in ch.get("excludes") or []]
+        return sec
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_keys) or self.auth is not None
+
+    def describe(self) -> str:
+        parts = []
+        if self.api_keys:
+            parts.append(f"API keys ({len(self.api_keys)} key(s), sent as x-api-key)")
+        if self.auth is not None:
+            parts.append("custom auth (langgraph.json auth.path)")
+        return " + ".join(parts) or "off: every request is allowed"
+
+    # ------------------------------------------------------------ headers for run config
+    def forwarded_headers(self, headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for raw_name, raw_value in headers:
+            name = raw_name.decode("latin-1").lower()
+            if name in SECRET_HEADERS:
+                continue
+            if self.header_includes is None:
+                wanted = name in DEFAULT_FORWARDED
+            else:
+                wanted = any(fnmatch.fnmatchcase(name, p) for p in self.header_includes)
+            if wanted and not any(fnmatch.fnmatchcase(name, p) for p in self.header_excludes):
+                out[name] = raw_value.decode("latin-1")
+        return out
+
+    # ------------------------------------------------------------ authentication
+    def check_api_key(self, headers: Mapping[str, str]) -> str | None:
+        """The matching key, after comparing against every key in constant time."""
+        sent = headers.get("x-api-key")
+        if sent is None:
+            raise ApiError(401, "Missing API key: send it in the x-api-key header")
+        sent_bytes = sent.encode("latin-1", "replace")
+        found = False
+        for key in self.api_keys:
+            found |= hmac.compare_digest(sent_bytes, key)
+        if not found:
+            raise ApiError(401, "Invalid API key")
+        return sent
+
+    async def authenticate(
+        self, scope: dict, body: Any, path_params: dict, request_factory: Callable[[], Any]
+    ) -> AuthUser | None:
+        fn = self.auth._authenticate_handler if self.auth is not None else None
+        if fn is None:
+            return None
+        from starlette.datastructures import QueryParams
+
+        raw_headers = scope.get("headers") or []
+        available: dict[str, Callable[[], Any]] = {
+            "request": request_factory,
+            "body": lambda: body if isinstance(body, dict) else {},
+            "path": lambda: scope["path"],
+            "method": lambda: scope["method"],
+            "path_params": lambda: dict(path_params),
+            "query_params": lambda: QueryParams(scope.get("query_string") or b""),
+            "headers": lambda: dict(raw_headers),
+            "authorization": lambda: _header(raw_headers, b"authorization"),
+            "scope": lambda: scope,
+            "scopes": lambda: [],
+            "user": lambda: None,
+        }
+        kwargs = {name: available[name]() for name in self._params}
+        try:
+            result = fn(**kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            raise _as_api_error(exc, "authenticate") from None
+        try:
+            return normalize_user(result)
+        except TypeError as exc:
+            log.error("auth: %s", exc)
+            raise ApiError(500, "Authentication handler returned an invalid user") from None
+
+    # ------------------------------------------------------------ authorization
+    def handler_for(self, resource: str, action: str) -> Any:
+        auth = self.auth
+        if auth is None:
+            return None
+        for key in ((resource, action), (resource, "*"), ("*", action), ("*", "*")):
+            handlers = auth._handlers.get(key)
+            if handlers:
+                return handlers[-1]
+        return auth._global_handlers[-1] if auth._global_handlers else None
+
+    async def authorize(
+        self, user: AuthUser | None, resource: str, action: str, value: dict
+    ) -> dict | None:
+        """Run the handler for (resource, action) on `value` (which it may change).
+        Returns its filter; raises ApiError 403 when it denies."""
+        handler = self.handler_for(resource, action)
+        if handler is None:
+            return None
+        from langgraph_sdk.auth.types import AuthContext
+
+        if user is None:
+            user = AuthUser({"identity": "", "is_authenticated": False, "permissions": []})
+        ctx = AuthContext(user=user, permissions=user.permissions, resource=resource, action=action)
+        try:
+            result = await handler(ctx=ctx, value=value)
+        except AssertionError as exc:
+            raise ApiError(403, str(exc) or "Forbidden") from None
+        except Exception as exc:
+            raise _as_api_error(exc, f"{resource}.{action}") from None
+        if result is None or result is True:
+            return None
+        if result is False:
+            raise ApiError(403, "Forbidden")
+        if isinstance(result, Mapping):
+            return dict(result) or None
+        log.error(
+            "auth: the %s.%s handler returned a %s; expected a filter dict, None or a bool",
+            resource,
+            action,
+            type(result).__name__,
+        )
+        raise ApiError(500, "Authorization handler returned an invalid result")
+
+
+def _header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for k, v in raw_headers:
+        if k.lower() == name:
+            return v.decode("latin-1")
+    return None
+
+
+def _param_names(fn: Callable) -> frozenset[str]:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    unknown = [
+        n
+        for n, p in params.items()
+        if n not in AUTHENTICATE_PARAMS
+        and p.default is inspect.Parameter.empty
+        and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    if unknown:
+        raise AuthSetupError(
+            f"auth: the authenticate handler asks for {unknown}; it may take any of "
+            f"{sorted(AUTHENTICATE_PARAMS - {'user'})}"
+        )
+    return frozenset(n for n in params if n in AUTHENTICATE_PARAMS)
+
+
+def _as_api_error(exc: Exception, where: str) -> ApiError:
+    """A handler's `Auth.exceptions.HTTPException` (or FastAPI/Starlette's) keeps its status
+    and message; anything else is the handler's bug: logged (never the request's
+    credentials), answered as a 500 that names no secret."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and 400 <= status < 600:
+        detail = getattr(exc, "detail", None)
+        headers = getattr(exc, "headers", None)
+        return ApiError(
+            status,
+            str(detail) if detail is not None else "Unauthorized",
+            dict(headers) if headers else None,
+        )
+    log.error("auth: the %s handler raised %s: %s", where, type(exc).__name__, exc)
+    return ApiError(500, f"The {where} auth handler failed")

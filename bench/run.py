@@ -46,7 +46,9 @@ async def wait_latency(client: httpx.AsyncClient, n: int) -> list[float]:
     for _ in range(n):
         start = time.perf_counter()
         tid = (await client.post("/threads", json={})).json()["thread_id"]
-        r = await client.post(f"/threads/{tid}/runs/wait", json={"assistant_id": GRAPH, "input": INPUT})
+        r = await client.post(
+            f"/threads/{tid}/runs/wait", json={"assistant_id": GRAPH, "input": INPUT}
+        )
         r.raise_for_status()
         out.append((time.perf_counter() - start) * 1000)
     return out
@@ -58,7 +60,9 @@ async def first_event_latency(client: httpx.AsyncClient, n: int) -> list[float]:
         tid = (await client.post("/threads", json={})).json()["thread_id"]
         start = time.perf_counter()
         first = None
-        async with client.stream("POST", f"/threads/{tid}/runs/stream", json={"assistant_id": GRAPH, "input": INPUT}) as r:
+        async with client.stream(
+            "POST", f"/threads/{tid}/runs/stream", json={"assistant_id": GRAPH, "input": INPUT}
+        ) as r:
             async for chunk in r.aiter_bytes():
                 if first is None and b"event:" in chunk:
                     first = (time.perf_counter() - start) * 1000
@@ -74,7 +78,9 @@ async def throughput(url: str, runs: int, clients: int) -> float:
             while queue:
                 queue.pop()
                 tid = (await client.post("/threads", json={})).json()["thread_id"]
-                r = await client.post(f"/threads/{tid}/runs/wait", json={"assistant_id": GRAPH, "input": INPUT})
+                r = await client.post(
+                    f"/threads/{tid}/runs/wait", json={"assistant_id": GRAPH, "input": INPUT}
+                )
                 r.raise_for_status()
 
     start = time.perf_counter()
@@ -83,7 +89,12 @@ async def throughput(url: str, runs: int, clients: int) -> float:
 
 
 async def events_per_second(client: httpx.AsyncClient, events: int) -> tuple[float, int]:
-    body = {"assistant_id": "research", "input": {"topic": "x", "progress_events": events}, "stream_mode": ["custom"], "stream_subgraphs": True}
+    body = {
+        "assistant_id": "research",
+        "input": {"topic": "x", "progress_events": events},
+        "stream_mode": ["custom"],
+        "stream_subgraphs": True,
+    }
     count = 0
     start = time.perf_counter()
     async with client.stream("POST", "/runs/stream", json=body) as r:
@@ -120,7 +131,13 @@ asyncio.run(main())
 
 
 def floor(runs: int, clients: int, tmp: Path) -> float:
-    code = FLOOR.format(examples=str(ROOT / "examples"), db=str(tmp / "floor.sqlite"), runs=runs, clients=clients, input=INPUT)
+    code = FLOOR.format(
+        examples=str(ROOT / "examples"),
+        db=str(tmp / "floor.sqlite"),
+        runs=runs,
+        clients=clients,
+        input=INPUT,
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -134,7 +151,9 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        server = ServerProcess(tmp_path / "data", EXAMPLES, extra_args=["--n-jobs-per-worker", str(args.clients)])
+        server = ServerProcess(
+            tmp_path / "data", EXAMPLES, extra_args=["--n-jobs-per-worker", str(args.clients)]
+        )
         server.start()
         try:
             async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:

@@ -1,32 +1,73 @@
-"""`graphdock dev | serve`: serve the graphs of a langgraph.json over the LangGraph API."""
+"""`graphdock dev | serve | worker`: serve the graphs of a langgraph.json over the LangGraph API.
+
+* `dev` / `serve`: the API (and, unless `--no-jobs`, a pool that executes runs);
+  `serve --workers N` starts N `graphdock worker` processes beside an API-only server.
+* `worker`: a process that only executes runs, for the scale-out backend (Postgres+Redis).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", default="langgraph.json", help="path to langgraph.json (default: %(default)s)"
+    )
+    p.add_argument(
+        "--data-dir",
+        default=".graphdock",
+        help="where the SQLite data lives (default: %(default)s)",
+    )
+    p.add_argument("--database-url", default=None,
+                   help="PostgreSQL URL (postgresql://user:pass@host:5432/db): scale-out storage "
+                        "(default: $DATABASE_URI; none: embedded SQLite)")  # fmt: skip
+    p.add_argument("--redis-url", default=None,
+                   help="Redis URL (redis://host:6379/0): the event bus shared by all processes "
+                        "(default: $REDIS_URI)")  # fmt: skip
+    p.add_argument("--n-jobs-per-worker", "--jobs", dest="jobs", type=int, default=None,
+                   help="runs executed at once by each process (default: 10)")  # fmt: skip
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="graphdock", description="Serve LangGraph graphs over the LangGraph API.")
+    parser = argparse.ArgumentParser(
+        prog="graphdock", description="Serve LangGraph graphs over the LangGraph API."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (
         ("dev", "serve for development: reloads when your code changes"),
         ("serve", "serve for production: no reload"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--config", default="langgraph.json", help="path to langgraph.json (default: %(default)s)")
-        p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-        p.add_argument("--port", type=int, default=8123, help="port to listen on (default: %(default)s)")
-        p.add_argument("--data-dir", default=".graphdock", help="where the SQLite data lives (default: %(default)s)")
-        p.add_argument("--n-jobs-per-worker", "--jobs", dest="jobs", type=int, default=None,
-                       help="runs executed at once by this process (default: 10)")  # fmt: skip
-        p.add_argument("--no-jobs", action="store_true", help="serve the API only; run no graphs here")
-        p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        _common(p)
+        p.add_argument(
+            "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+        )
+        p.add_argument(
+            "--port", type=int, default=8123, help="port to listen on (default: %(default)s)"
+        )
+        p.add_argument(
+            "--no-jobs", action="store_true", help="serve the API only; run no graphs here"
+        )
+        p.add_argument("--no-auth", action="store_true",
+                       help="serve without API keys or custom auth (same as GRAPHDOCK_AUTH=off)")  # fmt: skip
         if name == "dev":
-            p.add_argument("--no-reload", action="store_true", help="do not restart when files change")
+            p.add_argument(
+                "--no-reload", action="store_true", help="do not restart when files change"
+            )
+        else:
+            p.add_argument("--workers", type=int, default=0,
+                           help="start N `graphdock worker` processes beside the API, which then runs "
+                                "no graphs itself (needs --database-url and --redis-url)")  # fmt: skip
+    p = sub.add_parser("worker", help="execute runs only (scale-out: Postgres + Redis), no API")
+    _common(p)
     return parser
 
 
@@ -48,17 +89,32 @@ def main(argv: list[str] | None = None) -> int:
     except GraphLoadError as exc:
         print(f"graphdock: {exc}", file=sys.stderr)
         return 2
-    settings = Settings(
-        config_path=config_path,
-        data_dir=Path(args.data_dir).resolve(),
-        host=args.host,
-        port=args.port,
-        reload=args.command == "dev" and not args.no_reload,
-        jobs=not args.no_jobs,
-    )
+    settings = Settings(config_path=config_path, data_dir=Path(args.data_dir).resolve())
+    if args.database_url:
+        settings.database_url = args.database_url
+    if args.redis_url:
+        settings.redis_url = args.redis_url
     if args.jobs is not None:
         settings.concurrency = args.jobs
-    _announce(settings, graphs)
+    if args.command == "worker":
+        if not settings.database_url:
+            print("graphdock: `worker` needs --database-url (or DATABASE_URI)", file=sys.stderr)
+            return 2
+        return _run_worker(settings, config)
+    settings.host, settings.port = args.host, args.port
+    settings.reload = args.command == "dev" and not args.no_reload
+    settings.jobs = not args.no_jobs
+    workers = getattr(args, "workers", 0) or 0
+    if workers:
+        if not (settings.database_url and settings.redis_url):
+            print("graphdock: --workers needs --database-url and --redis-url", file=sys.stderr)
+            return 2
+        settings.jobs = False
+    auth_line = _check_auth(args, config)
+    if auth_line is None:
+        return 2
+    _announce(settings, graphs, workers)
+    print(auth_line, flush=True)
     import uvicorn
 
     if settings.reload:
@@ -70,21 +126,132 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from graphdock.server.app import create_app
 
-    app = create_app(settings, config)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False)
+    children = _spawn_workers(args, settings, workers) if workers else []
+    try:
+        app = create_app(settings, config)
+        # Open streams get a few seconds to end; then in-flight runs drain (shutdown_grace).
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                    access_log=False, timeout_graceful_shutdown=5)  # fmt: skip
+    finally:
+        _stop_workers(children, settings.shutdown_grace + 10)
     return 0
 
 
-def _announce(settings, graphs) -> None:
+def _run_worker(settings, config) -> int:
+    """Execute runs until SIGTERM/SIGINT; then stop claiming and drain within the grace."""
+    import asyncio
+
+    from graphdock.server.app import open_services
+
+    settings.jobs = True
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_services(settings, config) as services:
+            print(
+                f"graphdock worker {os.getpid()}: ready, {settings.concurrency} run(s) at once",
+                flush=True,
+            )
+            await stop.wait()
+            logging.getLogger("graphdock").info("stopping: draining in-flight runs")
+            if services.pool is not None:
+                await services.pool.stop(settings.shutdown_grace)
+
+    asyncio.run(run())
+    return 0
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _spawn_workers(args, settings, n: int) -> list[subprocess.Popen]:
+    cmd = [sys.executable, "-m", "graphdock.cli", "worker", "--config", str(settings.config_path),
+           "--data-dir", str(settings.data_dir), "--log-level", args.log_level,
+           "--n-jobs-per-worker", str(settings.concurrency)]  # fmt: skip
+    env = {**os.environ, "DATABASE_URI": settings.database_url, "REDIS_URI": settings.redis_url}
+    return [
+        subprocess.Popen(
+            cmd, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None
+        )
+        for _ in range(n)
+    ]
+
+
+def _stop_workers(children: list[subprocess.Popen], timeout: float) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _check_auth(args, config) -> str | None:
+    """The startup line about auth, or None (after saying why) when the server must not start:
+    `serve` needs API keys or custom auth unless told --no-auth / GRAPHDOCK_AUTH=off."""
+    from graphdock.server.api.auth import AuthSetupError, Security, auth_disabled
+    from graphdock.server.api.middleware import RateLimiter
+
+    if args.no_auth:
+        os.environ["GRAPHDOCK_AUTH"] = "off"  # the reloader's server process reads it too
+    try:
+        security = Security.from_config(config)
+        limiter = RateLimiter.parse(os.environ.get("GRAPHDOCK_RATE_LIMIT"))
+    except (AuthSetupError, ValueError) as exc:
+        print(f"graphdock: {exc}", file=sys.stderr)
+        return None
+    if args.command == "serve" and not security.enabled and not auth_disabled():
+        print(
+            "graphdock: serve refuses to start without auth: set GRAPHDOCK_API_KEYS (or "
+            "GRAPHDOCK_API_KEYS_FILE), or name a custom auth in langgraph.json (auth.path), "
+            "or pass --no-auth to serve without any",
+            file=sys.stderr,
+        )
+        return None
+    line = f"  auth:  {security.describe()}"
+    if not security.enabled and auth_disabled():
+        line += " (--no-auth / GRAPHDOCK_AUTH=off)"
+    if limiter is not None:
+        line += f"; rate limit: {limiter.limit} requests per {limiter.period:g} s per caller"
+    return line
+
+
+def _announce(settings, graphs, workers: int = 0) -> None:
     url = f"http://{settings.host}:{settings.port}"
+    if settings.database_url:
+        from sqlalchemy.engine import make_url
+
+        data = make_url(settings.database_url).render_as_string(hide_password=True)
+        data += f" + {settings.redis_url or 'no Redis (one process only)'}"
+    else:
+        data = str(settings.sqlite_path)
+    if workers:
+        runs = f"  runs:  in {workers} worker process(es), {settings.concurrency} at once each"
+    elif settings.jobs:
+        runs = f"  runs:  {settings.concurrency} at once"
+    else:
+        runs = "  runs:  none here (--no-jobs)"
     lines = [
         f"graphdock: serving {len(graphs.ids)} graph(s) from {settings.config_path}",
         *(f"  - {graph_id}" for graph_id in graphs.ids),
         f"  API:   {url}   (docs: {url}/docs)",
-        f"  data:  {settings.sqlite_path}",
-        f"  runs:  {settings.concurrency} at once" if settings.jobs else "  runs:  none here (--no-jobs)",
+        f"  data:  {data}",
+        runs,
         f"  try:   curl -s {url}/runs/wait -H 'content-type: application/json' "
-        f"-d '{{\"assistant_id\": \"{graphs.ids[0]}\", \"input\": {{}}}}'",
+        f'-d \'{{"assistant_id": "{graphs.ids[0]}", "input": {{}}}}\'',
     ]
     print("\n".join(lines), flush=True)
 

@@ -22,17 +22,71 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Scale-out servers in tests: a lost worker's runs are re-queued after this many seconds.
+TEST_LEASE_SECONDS = "6"
+
+
 class ServerProcess:
+    """`backend="postgres"`: Postgres + Redis; a fresh database and Redis key prefix unless
+    `database_url` / `redis_prefix` are given (to put several processes on one database).
+    `command="worker"`: a `graphdock worker` (no HTTP; ready when its log says so)."""
+
     def __init__(self, data_dir: Path, config: Path = TEST_APP, *, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None, port: int | None = None, command: str = "serve"):  # fmt: skip
+                 env: dict[str, str] | None = None, port: int | None = None, command: str = "serve",
+                 backend: str = "sqlite", database_url: str | None = None,
+                 redis_prefix: str | None = None):  # fmt: skip
         self.data_dir = data_dir
         self.config = config
         self.extra_args = extra_args or []
         self.env = env or {}
         self.port = port or free_port()
         self.command = command
+        self.backend = backend
+        self.database_url = database_url
+        self.redis_prefix = redis_prefix
+        self.owns_database = False
         self.proc: subprocess.Popen | None = None
-        self.log_path = data_dir / f"server-{self.port}.log"
+        self.log_path = data_dir / f"{command}-{self.port}.log"
+
+    def _scaleout(self) -> tuple[list[str], dict[str, str]]:
+        from tests.support import scaleout
+
+        scaleout.ensure_services()
+        if self.database_url is None:
+            self.database_url = scaleout.create_database(self.config)
+            self.owns_database = True
+        if self.redis_prefix is None:
+            self.redis_prefix = scaleout.new_prefix()
+        args = ["--database-url", self.database_url, "--redis-url", scaleout.REDIS_URL]
+        env = {
+            "GRAPHDOCK_REDIS_PREFIX": self.redis_prefix,
+            "GRAPHDOCK_LEASE_SECONDS": TEST_LEASE_SECONDS,
+            "GRAPHDOCK_PG_POOL_SIZE": "3",  # many test servers share the machine's Postgres
+        }
+        return args, env
+
+    def cleanup(self) -> None:
+        """Stop, and drop the database and Redis keys this server created."""
+        self.stop()
+        if self.backend != "postgres":
+            return
+        from tests.support import scaleout
+
+        if self.owns_database and self.database_url:
+            scaleout.drop_database_later(self.database_url)
+            if self.redis_prefix:
+                scaleout.drop_prefix(self.redis_prefix)
+
+    def _auth_configured(self) -> bool:
+        """API keys in env, an auth.path in the config, or --no-auth already given."""
+        import json
+
+        if {"GRAPHDOCK_API_KEYS", "GRAPHDOCK_API_KEYS_FILE"} & set(self.env):
+            return True
+        try:
+            return bool((json.loads(self.config.read_text()).get("auth") or {}).get("path"))
+        except (OSError, ValueError, AttributeError):
+            return False
 
     @property
     def url(self) -> str:
@@ -41,11 +95,23 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "graphdock.cli", self.command, "--config", str(self.config),
-                "--port", str(self.port), "--data-dir", str(self.data_dir), "--log-level", "warning", *self.extra_args]  # fmt: skip
+                "--data-dir", str(self.data_dir), "--log-level", "warning", *self.extra_args]  # fmt: skip
+        if self.command != "worker":
+            args += ["--port", str(self.port)]
         if self.command == "dev":
             args.append("--no-reload")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        if self.command == "serve" and not self._auth_configured() and "--no-auth" not in args:
+            args.append("--no-auth")  # `serve` refuses to start without auth otherwise
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for key in ("DATABASE_URI", "REDIS_URI"):
+            env.pop(key, None)
+        if self.backend == "postgres":
+            more_args, more_env = self._scaleout()
+            args += more_args
+            env.update(more_env)
+        env.update(self.env)
         log = open(self.log_path, "ab")
+        start_at = log.tell()
         self.proc = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.config.parent
         )
@@ -53,11 +119,15 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"graphdock exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/ok", timeout=1).status_code == 200:
+            if self.command == "worker":
+                if b": ready" in self.log_path.read_bytes()[start_at:]:
                     return self
-            except httpx.HTTPError:
-                pass
+            else:
+                try:
+                    if httpx.get(self.url + "/ok", timeout=1).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(

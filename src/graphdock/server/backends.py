@@ -61,5 +61,7 @@ async def open_embedded(settings: Settings, config: Config) -> AsyncIterator[Bac
         stack.push_async_callback(storage.close)
         bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
         stack.push_async_callback(bus.close)
-        store = await stack.enter_async_context(open_sqlite_store(settings.sqlite_path, config))
+        store = await stack.enter_async_context(
+            open_sqlite_store(settings.sqlite_path, config, lock=checkpointer.lock)
+        )
         yield Backend("sqlite", storage, bus, checkpointer, store, single_process=True)

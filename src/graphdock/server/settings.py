@@ -36,6 +36,37 @@ class Settings:
     cron_interval: float = field(
         default_factory=lambda: _env_float("GRAPHDOCK_CRON_INTERVAL_SECONDS", 1.0)
     )
+    # How often expired threads and store items are deleted; None: from langgraph.json's
+    # `sweep_interval_minutes` (store.ttl / checkpointer.ttl), else every 5 minutes.
+    ttl_sweep_interval: float | None = field(
+        default_factory=lambda: _env_float("GRAPHDOCK_TTL_SWEEP_SECONDS", None)
+    )
+    # Scale-out (Postgres + Redis): keys in Redis start with this prefix, so several
+    # deployments (or test runs) can share one Redis.
+    redis_prefix: str = field(
+        default_factory=lambda: os.environ.get("GRAPHDOCK_REDIS_PREFIX") or "graphdock:"
+    )
+    # A worker renews the lease of each run it executes every lease/3 seconds; a run whose
+    # lease ran out (its worker died) is re-queued, up to max_attempts executions in all.
+    lease_seconds: float = field(
+        default_factory=lambda: _env_float("GRAPHDOCK_LEASE_SECONDS", 30.0)
+    )
+    max_attempts: int = field(
+        default_factory=lambda: int(os.environ.get("GRAPHDOCK_MAX_ATTEMPTS") or 3)
+    )
+    # Postgres connections of one process: the query pool holds this many (and as many again
+    # at peaks); checkpoints and the store share a pool of half as many.
+    pg_pool_size: int = field(
+        default_factory=lambda: int(os.environ.get("GRAPHDOCK_PG_POOL_SIZE") or 10)
+    )
+    # How often an idle worker looks for runs when no wake-up reaches it (Redis down).
+    poll_interval: float = field(
+        default_factory=lambda: _env_float("GRAPHDOCK_POLL_INTERVAL_SECONDS", 2.0)
+    )
+    # On SIGTERM: how long in-flight runs may go on before they are handed back to the queue.
+    shutdown_grace: float = field(
+        default_factory=lambda: _env_float("GRAPHDOCK_SHUTDOWN_GRACE_SECONDS", 5.0)
+    )
 
     @property
     def storage_kind(self) -> str:

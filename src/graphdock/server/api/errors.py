@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from fastapi import FastAPI, Request
@@ -37,9 +38,12 @@ def _location(loc: tuple) -> str:
 def validation_detail(exc: RequestValidationError) -> str:
     errors = exc.errors()
     for error in errors:
-        if error.get("type") in ("json_invalid", "model_attributes_type") and tuple(
-            error.get("loc", ())
-        ) in (("body",), ("body", 0)):
+        if error.get("type") == "json_invalid":  # loc carries the byte offset of the fault
+            return "Invalid JSON in request body"
+        if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) in (
+            ("body",),
+            ("body", 0),
+        ):
             return "Invalid JSON in request body"
     if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errors):
         return "Invalid JSON in request body"
@@ -53,7 +57,35 @@ def validation_detail(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+ERROR_SCHEMA = {
+    "title": "ErrorResponse",
+    "type": "object",
+    "properties": {"detail": {"type": "string", "title": "Detail"}},
+    "required": ["detail"],
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """/openapi.json tells the truth about errors: `{"detail": "<message>"}`, not FastAPI's
+    list of validation errors (every 4xx here, 422 included, carries one message)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = dict(ERROR_SCHEMA, title="HTTPValidationError")
+            schemas.pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi
+
+
 def install(app: FastAPI) -> None:
+    _document_errors(app)
+
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         return json_response({"detail": exc.detail}, exc.status)
@@ -70,7 +102,37 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         return json_response({"detail": exc.detail}, exc.status_code, getattr(exc, "headers", None))
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError):
+        # a number from the request too large for a date, a timeout or a database integer
+        return json_response({"detail": "A number in the request is out of range"}, 422)
+
+    async def _data_error(request: Request, exc: Exception):
+        return json_response({"detail": "A value in the request is out of range"}, 422)
+
+    for module, name in (("sqlalchemy.exc", "DataError"), ("psycopg.errors", "DataError")):
+        try:
+            app.add_exception_handler(getattr(importlib.import_module(module), name), _data_error)
+        except (ImportError, AttributeError):
+            pass
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        if _is_data_error(exc):
+            return json_response({"detail": "A value in the request is out of range"}, 422)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return json_response({"detail": f"Internal error: {type(exc).__name__}: {exc}"}, 500)
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """The database refused a value (a number or interval out of range, say): the request's
+    fault, told as a 422, whichever driver raised it (SQLAlchemy, psycopg, asyncpg)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        module = type(exc).__module__ or ""
+        names = {c.__name__ for c in type(exc).__mro__}
+        if "DataError" in names and module.split(".")[0] in ("sqlalchemy", "psycopg", "asyncpg"):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return False

@@ -6,9 +6,9 @@ either honoured by the services or refused with a 422 that names it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 JsonObject = dict[str, Any]
 StreamMode = Literal[
@@ -26,6 +26,44 @@ MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 Durability = Literal["sync", "async", "exit"]
 
 
+# Larger numbers fit no database integer: as an offset, version or filter value they are a
+# client bug, refused with a 422 that names the field rather than failing in the database.
+MAX_INT = 2**62
+
+
+def _walk(value: Any):
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _check_stored(value: Any) -> Any:
+    """JSON the server stores must fit every backend: Postgres JSONB refuses NUL characters."""
+    if any(isinstance(item, str) and "\x00" in item for item in _walk(value)):
+        raise ValueError("strings and keys must not contain NUL characters (\\u0000)")
+    return value
+
+
+def _check_filter(value: dict) -> dict:
+    """A filter is matched in the database: storable, with numbers a database integer holds."""
+    _check_stored(value)
+    for item in _walk(value):
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
+            raise ValueError(f"numbers must be within ±{MAX_INT}")
+    return value
+
+
+Stored = Annotated[JsonObject, AfterValidator(_check_stored)]
+Filter = Annotated[JsonObject, AfterValidator(_check_filter)]
+Offset = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -35,75 +73,75 @@ class Body(BaseModel):
 
 
 class AssistantCreate(Body):
+    # Fields typed without `| None` refuse an explicit null, as the reference does: a null
+    # there is a client bug, so it gets a 422 naming the field instead of a silent default.
     graph_id: str
-    assistant_id: str | None = Field(None, json_schema_extra={"format": "uuid"})
-    config: JsonObject | None = None
-    context: JsonObject | None = None
-    metadata: JsonObject | None = None
+    assistant_id: str = Field(None, json_schema_extra={"format": "uuid"})
+    config: Stored = None
+    context: Stored = None
+    metadata: Stored = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
-    name: str | None = None
+    name: str = None
     description: str | None = None
 
 
 class AssistantPatch(Body):
-    graph_id: str | None = None
-    config: JsonObject | None = None
-    context: JsonObject | None = None
-    metadata: JsonObject | None = None
-    name: str | None = None
-    description: str | None = None
+    graph_id: str = None
+    config: Stored = None
+    context: Stored = None
+    metadata: Stored = None
+    name: str = None
+    description: str = None
+
+
+AssistantField = Literal[
+    "assistant_id",
+    "graph_id",
+    "config",
+    "context",
+    "metadata",
+    "name",
+    "created_at",
+    "updated_at",
+    "version",
+    "description",
+]
 
 
 class AssistantSearch(Body):
-    metadata: JsonObject | None = None
-    graph_id: str | None = None
-    name: str | None = None
+    metadata: Filter = None
+    graph_id: str = None
+    name: str = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] | None = None
-    sort_order: Literal["asc", "desc"] | None = None
-    select: (
-        list[
-            Literal[
-                "assistant_id",
-                "graph_id",
-                "config",
-                "context",
-                "metadata",
-                "name",
-                "created_at",
-                "updated_at",
-                "version",
-                "description",
-            ]
-        ]
-        | None
-    ) = None
+    offset: Offset = 0
+    sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] = None
+    sort_order: Literal["asc", "desc"] = None
+    select: list[AssistantField] = None
 
 
 class AssistantCount(Body):
-    metadata: JsonObject | None = None
-    graph_id: str | None = None
-    name: str | None = None
+    metadata: Filter = None
+    graph_id: str = None
+    name: str = None
 
 
 class AssistantVersionsSearch(Body):
-    metadata: JsonObject | None = None
+    metadata: Filter = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class AssistantSetLatest(Body):
-    version: int | None = None
+    version: Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)] | None = None
 
 
 class ThreadTTL(Body):
-    strategy: Literal["delete"] = "delete"
-    ttl: float | None = Field(None, ge=0, description="minutes")
+    strategy: Literal["delete", "keep_latest"] = "delete"
+    ttl: float = Field(None, ge=0, description="minutes")
 
 
 class SuperstepUpdate(Body):
-    values: Any = None
+    values: Annotated[Any, AfterValidator(_check_stored)] = None
     command: JsonObject | None = None
     as_node: str
 
@@ -113,56 +151,49 @@ class Superstep(Body):
 
 
 class ThreadCreate(Body):
-    thread_id: str | None = Field(None, json_schema_extra={"format": "uuid"})
-    metadata: JsonObject | None = None
+    thread_id: str = Field(None, json_schema_extra={"format": "uuid"})
+    metadata: Stored = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
-    ttl: ThreadTTL | None = None
-    supersteps: list[Superstep] | None = None
+    ttl: ThreadTTL = None
+    supersteps: list[Superstep] = None
 
 
 class ThreadPatch(Body):
-    metadata: JsonObject | None = None
-    ttl: ThreadTTL | None = None
+    metadata: Stored = None
+    ttl: ThreadTTL = None
 
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+ThreadField = Literal[
+    "thread_id",
+    "created_at",
+    "updated_at",
+    "state_updated_at",
+    "metadata",
+    "config",
+    "status",
+    "values",
+    "interrupts",
+]
 
 
 class ThreadSearch(Body):
-    ids: list[str] | None = None
-    metadata: JsonObject | None = None
-    values: JsonObject | None = None
-    status: ThreadStatus | None = None
+    ids: list[str] = None
+    metadata: Filter = None
+    values: Filter = None
+    status: ThreadStatus = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    sort_by: (
-        Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None
-    ) = None
-    sort_order: Literal["asc", "desc"] | None = None
-    select: (
-        list[
-            Literal[
-                "thread_id",
-                "created_at",
-                "updated_at",
-                "state_updated_at",
-                "metadata",
-                "config",
-                "status",
-                "values",
-                "interrupts",
-                "error",
-            ]
-        ]
-        | None
-    ) = None
-    extract: dict[str, str] | None = None
+    offset: Offset = 0
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] = None
+    sort_order: Literal["asc", "desc"] = None
+    select: list[ThreadField] = None
+    extract: dict[str, str] = Field(None, max_length=10)
 
 
 class ThreadCount(Body):
-    metadata: JsonObject | None = None
-    values: JsonObject | None = None
-    status: ThreadStatus | None = None
+    metadata: Filter = None
+    values: Filter = None
+    status: ThreadStatus = None
 
 
 class ThreadPrune(Body):
@@ -178,10 +209,10 @@ class CheckpointConfig(Body):
 
 
 class ThreadStateUpdate(Body):
-    values: JsonObject | list | None = None
-    checkpoint: CheckpointConfig | None = None
+    values: Annotated[JsonObject | list | None, AfterValidator(_check_stored)] = None
+    checkpoint: CheckpointConfig = None
     checkpoint_id: str | None = None
-    as_node: str | None = None
+    as_node: str = None
 
 
 class ThreadStateCheckpoint(Body):
@@ -191,8 +222,9 @@ class ThreadStateCheckpoint(Body):
 
 class ThreadHistory(Body):
     limit: int = Field(1, ge=1, le=1000)
-    before: CheckpointConfig | JsonObject | str | None = None
-    metadata: JsonObject | None = None
+    # A checkpoint dict, `{"configurable": {...}}`, or a bare checkpoint id (the SDK's `str`).
+    before: JsonObject | str | None = None
+    metadata: Filter | None = None
     checkpoint: CheckpointConfig | None = None
 
 
@@ -244,62 +276,77 @@ class RunsCancel(Body):
     run_ids: list[str] | None = None
 
 
-class CronFields(Body):
-    schedule: str
+class CronRunFields(Body):
+    """A cron stores a run request, so it takes every field a run takes; its runs get them."""
+
     timezone: str | None = None
     end_time: str | None = None
-    input: JsonObject | list | None = None
-    metadata: JsonObject | None = None
-    config: JsonObject | None = None
-    context: JsonObject | None = None
-    webhook: str | None = None
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
     enabled: bool | None = None
+    input: Annotated[
+        JsonObject | list | str | int | float | bool | None, AfterValidator(_check_stored)
+    ] = None
+    command: CommandSpec | None = None
+    metadata: Stored | None = None
+    config: Stored | None = None
+    context: Stored | None = None
+    webhook: str | None = Field(None, max_length=65536)
     stream_mode: StreamMode | list[StreamMode] | None = None
     stream_subgraphs: bool | None = None
     stream_resumable: bool | None = None
-    durability: Durability | None = None
-    checkpoint_during: bool | None = None
     feedback_keys: list[str] | None = None
-
-
-class CronCreate(CronFields):
-    assistant_id: str
-    on_run_completed: Literal["delete", "keep"] | None = None
-
-
-class ThreadCronCreate(CronFields):
-    assistant_id: str
+    after_seconds: float | None = Field(None, ge=0, le=31_536_000)
+    checkpoint_during: bool | None = None
+    durability: Durability | None = None
+    on_disconnect: Literal["cancel", "continue"] | None = None
+    interrupt_before: Literal["*"] | list[str] | None = None
+    interrupt_after: Literal["*"] | list[str] | None = None
     multitask_strategy: MultitaskStrategy | None = None
 
 
-class CronPatch(Body):
-    schedule: str | None = None
-    timezone: str | None = None
-    end_time: str | None = None
-    input: JsonObject | list | None = None
-    metadata: JsonObject | None = None
-    config: JsonObject | None = None
-    context: JsonObject | None = None
-    webhook: str | None = None
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
+class CronCreate(CronRunFields):
+    assistant_id: str
+    schedule: str
     on_run_completed: Literal["delete", "keep"] | None = None
-    enabled: bool | None = None
-    stream_mode: StreamMode | list[StreamMode] | None = None
-    stream_subgraphs: bool | None = None
-    stream_resumable: bool | None = None
-    durability: Durability | None = None
+
+
+class ThreadCronCreate(CronRunFields):
+    assistant_id: str
+    schedule: str
+    checkpoint: CheckpointConfig | None = None
+    checkpoint_id: str | None = None
+    if_not_exists: Literal["create", "reject"] | None = None
+
+
+class CronPatch(CronRunFields):
+    schedule: str | None = None
+    on_run_completed: Literal["delete", "keep"] | None = None
+
+
+CronField = Literal[
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "user_id",
+    "end_time",
+    "schedule",
+    "timezone",
+    "payload",
+    "next_run_date",
+    "metadata",
+    "on_run_completed",
+    "enabled",
+    "created_at",
+    "updated_at",
+]
 
 
 class CronSearch(Body):
     assistant_id: str | None = None
     thread_id: str | None = None
     enabled: bool | None = None
-    metadata: JsonObject | None = None
+    metadata: Filter | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     sort_by: (
         Literal[
             "cron_id",
@@ -313,19 +360,19 @@ class CronSearch(Body):
         | None
     ) = None
     sort_order: Literal["asc", "desc"] | None = None
-    select: list[str] | None = None
+    select: list[CronField] | None = None
 
 
 class CronCount(Body):
     assistant_id: str | None = None
     thread_id: str | None = None
-    metadata: JsonObject | None = None
+    metadata: Filter | None = None
 
 
 class StorePut(Body):
     namespace: list[str]
     key: str
-    value: JsonObject
+    value: Stored
     index: Literal[False] | list[str] | None = None
     ttl: float | None = Field(None, ge=0)
 
@@ -337,9 +384,9 @@ class StoreDelete(Body):
 
 class StoreSearch(Body):
     namespace_prefix: list[str] | None = None
-    filter: JsonObject | None = None
+    filter: Stored | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     query: str | None = None
     refresh_ttl: bool | None = None
 
@@ -349,4 +396,4 @@ class StoreListNamespaces(Body):
     suffix: list[str] | None = None
     max_depth: int | None = Field(None, ge=1)
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0

@@ -8,12 +8,14 @@ interrupted, rolled back or deleted as the signal asked.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import uuid
 from typing import Any
 
 from langgraph.types import Command, Send
 
+from graphdock import __version__
 from graphdock.server import serde
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
@@ -26,6 +28,8 @@ from graphdock.server.services.webhooks import WebhookSender
 
 log = logging.getLogger("graphdock.executor")
 
+
+LANGGRAPH_VERSION = importlib.metadata.version("langgraph")
 
 # The message the reference server records on a thread whose run was cancelled.
 CANCELLED = "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
@@ -141,6 +145,9 @@ class RunExecutor:
             "thread_id": run["thread_id"],
             "run_id": run["run_id"],
             "user_id": configurable.get("user_id", ""),
+            "langgraph_version": LANGGRAPH_VERSION,
+            "langgraph_api_version": __version__,
+            "langgraph_host": "self-hosted",
         }
         config["run_id"] = uuid.UUID(run["run_id"])
         config.setdefault("run_name", assistant["graph_id"])

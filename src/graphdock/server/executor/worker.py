@@ -56,16 +56,22 @@ class WorkerPool:
         ]
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop claiming; give in-flight runs `grace` seconds, then hand them back."""
+        """Stop claiming; give in-flight runs `grace` seconds, then hand them back.
+
+        Leases are still renewed meanwhile, so no other worker takes a run that is draining.
+        """
         self._stopping = True
-        for task in self._tasks:
-            task.cancel()
+        dispatch, *others = self._tasks or [None]
+        if dispatch is not None:
+            dispatch.cancel()
         if self._active:
             _, pending = await asyncio.wait(list(self._active.values()), timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=5)
+        for task in others:
+            task.cancel()
 
     async def _dispatch(self) -> None:
         while not self._stopping:
@@ -108,19 +114,54 @@ class WorkerPool:
             self.bus.wake_workers()  # the thread may have another run waiting
 
     async def _heartbeat(self) -> None:
-        while not self._stopping:
+        while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
                 until = clock.now() + timedelta(seconds=self.lease_seconds)
-                await self.queue.heartbeat(list(self._active), self.worker_id, until)
+                active = list(self._active)
+                held = await self.queue.heartbeat(active, self.worker_id, until)
+                if held is not None and len(held) < len(active):
+                    await self._drop_taken_over([r for r in active if r not in held])
+                if self._stopping:
+                    continue  # draining: keep our leases, leave sweeping to the others
                 for run in await self.queue.requeue_expired(clock.now(), self.max_attempts):
-                    log.warning(
-                        "run %s lost its worker; %s",
-                        run["run_id"],
-                        "re-queued" if run["status"] == "pending" else "failed",
-                    )
-                    self.bus.wake_workers()
+                    if run["status"] == "pending":
+                        log.warning("run %s lost its worker; re-queued", run["run_id"])
+                        self.bus.wake_workers()
+                    else:
+                        log.warning("run %s lost its worker too often; failed", run["run_id"])
+                        await self._fail_lost(run)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("heartbeat failed")
+
+    async def _drop_taken_over(self, run_ids: list[str]) -> None:
+        """Runs another worker took over (this process stalled past its lease) stop here, so
+        no step runs twice at once; the other worker goes on from the last checkpoint."""
+        taken_over = getattr(self.queue, "taken_over", None)
+        if taken_over is None:
+            return
+        for run_id in await taken_over(run_ids, self.worker_id):
+            task = self._active.get(run_id)
+            if task is not None:
+                log.warning("run %s was taken over by another worker; stopping it here", run_id)
+                task.cancel()
+
+    async def _fail_lost(self, run: dict) -> None:
+        """A run past its retry limit ends as an error, so its waiters and streams end too."""
+        from graphdock.server import serde
+        from graphdock.server.ports.bus import run_channel
+        from graphdock.server.services.runs import RESULT_EVENT
+
+        error = {
+            "error": "WorkerLost",
+            "message": f"the run's worker stopped {run['attempt']} time(s); giving up",
+        }
+        channel = run_channel(run["run_id"])
+        await self.bus.publish(channel, "error", serde.dumps(error))
+        await self.bus.publish(channel, RESULT_EVENT, serde.dumps({"__error__": error}))
+        await self.bus.close_channel(channel)
+        await self.executor.runs.mark_finished(
+            run, status="error", thread_values={"status": "error", "error": error}
+        )

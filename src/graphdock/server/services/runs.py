@@ -148,7 +148,7 @@ class RunService:
                     await tx.insert_thread(
                         self._new_thread(
                             thread_id,
-                            dict(ctx.filter_for("threads") or {}),
+                            ctx.stamp_for("threads"),
                             now,
                             config={"configurable": {}},
                         )
@@ -198,6 +198,8 @@ class RunService:
                     "status": "busy",
                     "updated_at": now,
                     "metadata": {**thread["metadata"], **graph_meta},
+                    # the thread keeps the config its latest run was given (without internals)
+                    "config": {**config, "configurable": dict(config.get("configurable") or {})},
                 },
             )
         for old in closed:
@@ -430,7 +432,12 @@ class RunService:
         """Hand a run back to the queue (its worker is stopping); it resumes from its checkpoint."""
         async with self.storage.begin() as tx:
             current = await tx.get_run(run["run_id"])
-            if current is not None and current["status"] == "running":
+            if (
+                current is not None
+                and current["status"] == "running"
+                # not if another worker took it over meanwhile (our lease ran out)
+                and current.get("worker_id") in (None, run.get("worker_id"))
+            ):
                 await tx.update_run(
                     run["run_id"], {"status": "pending", "worker_id": None, "lease_until": None}
                 )

@@ -44,7 +44,11 @@ UPDATE_RUN = t.runs.update().where(t.runs.c.run_id == sa.bindparam("p_id"))
 DELETE_RUN = t.runs.delete().where(t.runs.c.run_id == sa.bindparam("p_id"))
 ACTIVE_RUNS = (
     sa.select(t.runs)
-    .where(t.runs.c.thread_id == sa.bindparam("p_thread"), t.runs.c.status.in_(ACTIVE))
+    # two comparisons, not IN (...): an IN list is re-expanded on every execution
+    .where(
+        t.runs.c.thread_id == sa.bindparam("p_thread"),
+        sa.or_(*(t.runs.c.status == s for s in ACTIVE)),
+    )
     .order_by(t.runs.c.created_at)
 )
 INSERT = {
@@ -109,7 +113,10 @@ class SqlTransaction:
         if graph_id is not None:
             conds.append(a.c.graph_id == graph_id)
         if name is not None:
-            conds.append(a.c.name.contains(name, autoescape=True))
+            if self.dialect == "postgresql":  # SQLite's LIKE already ignores case
+                conds.append(a.c.name.icontains(name, autoescape=True))
+            else:
+                conds.append(a.c.name.contains(name, autoescape=True))
         return sa.and_(*conds)
 
     async def search_assistants(
@@ -447,12 +454,13 @@ class SqlStorage:
 
     async def heartbeat(
         self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
-    ) -> None:
+    ) -> set[str]:
+        """Extend the leases of this worker's runs; the ids it still holds."""
         if not run_ids:
-            return
+            return set()
         r = t.runs
         async with self.begin() as tx:
-            await tx.conn.execute(
+            rows = await tx.conn.execute(
                 r.update()
                 .where(
                     r.c.run_id.in_(list(run_ids)),
@@ -460,26 +468,58 @@ class SqlStorage:
                     r.c.status == "running",
                 )
                 .values(lease_until=lease_until)
+                .returning(r.c.run_id)
             )
+            return {row[0] for row in rows}
 
-    async def requeue_expired(self, now: datetime, max_attempts: int) -> list[dict]:
-        """Runs whose worker stopped heartbeating go back to pending (or fail past the limit)."""
+    async def taken_over(self, run_ids: Sequence[str], worker_id: str) -> list[str]:
+        """Of these runs, those another worker is running now (this one's lease ran out)."""
+        if not run_ids:
+            return []
         r = t.runs
         async with self.begin() as tx:
-            stale = await tx._all(
-                sa.select(r).where(
-                    r.c.status == "running", r.c.lease_until.is_not(None), r.c.lease_until < now
+            rows = await tx.conn.execute(
+                sa.select(r.c.run_id).where(
+                    r.c.run_id.in_(list(run_ids)),
+                    r.c.status == "running",
+                    r.c.worker_id != worker_id,
                 )
             )
+            return [row[0] for row in rows]
+
+    async def requeue_expired(self, now: datetime, max_attempts: int) -> list[dict]:
+        """Runs whose worker stopped heartbeating go back to pending (or fail past the limit).
+
+        Each run is taken only while its lease is still the expired one: a sweeper in another
+        process that got there first, or a worker that re-claimed the run since, wins.
+        """
+        r = t.runs
+        expired = sa.and_(
+            r.c.status == "running", r.c.lease_until.is_not(None), r.c.lease_until < now
+        )
+        async with self.begin() as tx:
+            select = sa.select(r).where(expired)
+            if self.dialect == "postgresql":
+                select = select.with_for_update(skip_locked=True)
+            stale = await tx._all(select)
+            taken = []
             for run in stale:
                 status = "pending" if run["attempt"] < max_attempts else "error"
-                await tx.conn.execute(
-                    r.update()
-                    .where(r.c.run_id == run["run_id"], r.c.status == "running")
-                    .values(status=status, worker_id=None, lease_until=None, updated_at=now)
+                values = {
+                    "status": status,
+                    "worker_id": None,
+                    "lease_until": None,
+                    "updated_at": now,
+                }
+                if status == "error":
+                    values["ended_at"] = now
+                res = await tx.conn.execute(
+                    r.update().where(r.c.run_id == run["run_id"], expired).values(**values)
                 )
-                run["status"] = status
-            return stale
+                if res.rowcount:
+                    run["status"] = status
+                    taken.append(run)
+            return taken
 
     async def next_available_at(self) -> datetime | None:
         r = t.runs

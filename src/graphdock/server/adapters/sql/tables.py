@@ -1,4 +1,4 @@
-"""Table definitions. JSON is JSONB on Postgres; timestamps are timezone-aware UTC."""
+"""Table definitions. Metadata is JSONB on Postgres; timestamps are timezone-aware UTC."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 
+# Metadata is searched by containment: JSONB on Postgres, with a GIN index. Other documents
+# are JSON (kept as written, key order included: clients see them back as they sent them);
+# `values` is searched too, through a GIN index on its JSONB cast.
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Document = sa.JSON()
 Time = sa.DateTime(timezone=True)
 
 assistants = sa.Table(
@@ -15,8 +19,8 @@ assistants = sa.Table(
     metadata,
     sa.Column("assistant_id", sa.String(36), primary_key=True),
     sa.Column("graph_id", sa.String, nullable=False),
-    sa.Column("config", Json, nullable=False),
-    sa.Column("context", Json, nullable=False),
+    sa.Column("config", Document, nullable=False),
+    sa.Column("context", Document, nullable=False),
     sa.Column("metadata", Json, nullable=False),
     sa.Column("name", sa.String, nullable=False),
     sa.Column("description", sa.String, nullable=True),
@@ -31,8 +35,8 @@ assistant_versions = sa.Table(
     sa.Column("assistant_id", sa.String(36), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("graph_id", sa.String, nullable=False),
-    sa.Column("config", Json, nullable=False),
-    sa.Column("context", Json, nullable=False),
+    sa.Column("config", Document, nullable=False),
+    sa.Column("context", Document, nullable=False),
     sa.Column("metadata", Json, nullable=False),
     sa.Column("name", sa.String, nullable=False),
     sa.Column("description", sa.String, nullable=True),
@@ -48,12 +52,12 @@ threads = sa.Table(
     sa.Column("state_updated_at", Time, nullable=False),
     sa.Column("metadata", Json, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("config", Json, nullable=False),
-    sa.Column("values", Json, nullable=True),
-    sa.Column("interrupts", Json, nullable=True),  # NULL until the thread's first run ends
-    sa.Column("error", Json, nullable=True),
+    sa.Column("config", Document, nullable=False),
+    sa.Column("values", Document, nullable=True),
+    sa.Column("interrupts", Document, nullable=True),  # NULL until the thread's first run ends
+    sa.Column("error", Document, nullable=True),
     sa.Column("expires_at", Time, nullable=True),
-    sa.Column("ttl", Json, nullable=True),
+    sa.Column("ttl", Document, nullable=True),
 )
 
 runs = sa.Table(
@@ -64,7 +68,7 @@ runs = sa.Table(
     sa.Column("assistant_id", sa.String(36), nullable=False),
     sa.Column("metadata", Json, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("kwargs", Json, nullable=False),
+    sa.Column("kwargs", Document, nullable=False),
     sa.Column("multitask_strategy", sa.String(16), nullable=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
@@ -87,7 +91,7 @@ crons = sa.Table(
     sa.Column("end_time_raw", sa.String, nullable=True),
     sa.Column("schedule", sa.String, nullable=False),
     sa.Column("timezone", sa.String, nullable=True),
-    sa.Column("payload", Json, nullable=False),
+    sa.Column("payload", Document, nullable=False),
     sa.Column("next_run_date", Time, nullable=True),
     sa.Column("metadata", Json, nullable=False),
     sa.Column("on_run_completed", sa.String(16), nullable=True),

@@ -26,7 +26,7 @@ def upgrade() -> None:
                 f"CREATE INDEX IF NOT EXISTS ix_{table}_metadata_gin ON {table} USING gin (metadata jsonb_path_ops)"
             )
         op.execute(
-            'CREATE INDEX IF NOT EXISTS ix_threads_values_gin ON threads USING gin ("values" jsonb_path_ops)'
+            'CREATE INDEX IF NOT EXISTS ix_threads_values_gin ON threads USING gin ((("values")::jsonb) jsonb_path_ops)'
         )
 
 

@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: storage, checkpoints and the long-term store for scale-out."""

@@ -1,0 +1,48 @@
+"""langgraph's Postgres checkpointer, with the thread operations the API needs and it lacks:
+copying a thread's history and deleting what one run wrote (rollback)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+
+class PostgresCheckpointer(AsyncPostgresSaver):
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        src, dst = str(source_thread_id), str(target_thread_id)
+        async with self._cursor() as cur, cur.connection.transaction():
+            await cur.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
+                "parent_checkpoint_id, type, checkpoint, metadata) "
+                "SELECT %s, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
+                "jsonb_set(metadata, '{thread_id}', to_jsonb(%s::text)) "
+                "FROM checkpoints WHERE thread_id = %s ON CONFLICT DO NOTHING",
+                (dst, dst, src),
+            )
+            await cur.execute(
+                "INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob) "
+                "SELECT %s, checkpoint_ns, channel, version, type, blob "
+                "FROM checkpoint_blobs WHERE thread_id = %s ON CONFLICT DO NOTHING",
+                (dst, src),
+            )
+            await cur.execute(
+                "INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, "
+                "task_path, idx, channel, type, blob) "
+                "SELECT %s, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob "
+                "FROM checkpoint_writes WHERE thread_id = %s ON CONFLICT DO NOTHING",
+                (dst, src),
+            )
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        ids = [str(r) for r in run_ids]
+        if not ids:
+            return
+        async with self._cursor() as cur, cur.connection.transaction():
+            await cur.execute(
+                "DELETE FROM checkpoint_writes w USING checkpoints c "
+                "WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = w.checkpoint_ns "
+                "AND c.checkpoint_id = w.checkpoint_id AND c.metadata->>'run_id' = ANY(%s)",
+                (ids,),
+            )
+            await cur.execute("DELETE FROM checkpoints WHERE metadata->>'run_id' = ANY(%s)", (ids,))

@@ -1,0 +1,42 @@
+"""The long-term store on PostgreSQL: langgraph's own AsyncPostgresStore (pgvector for
+semantic search, when `store.index` is configured)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langgraph.store.postgres.aio import AsyncPostgresStore
+
+from graphdock.server.adapters.sqlite.store import index_config as _index_config
+from graphdock.server.adapters.sqlite.store import ttl_config
+from graphdock.server.config import Config
+
+log = logging.getLogger("graphdock.store")
+
+__all__ = ["index_config", "make_store", "ttl_config"]
+
+
+def index_config(config: Config, *, vector: bool) -> dict[str, Any] | None:
+    index = _index_config(config)
+    if index is None:
+        return None
+    if not vector:
+        log.warning(
+            "store.index is configured but this PostgreSQL has no pgvector extension: "
+            "semantic search is off (store search ignores `query`). Install pgvector "
+            "(e.g. the postgresql-NN-pgvector package) to enable it."
+        )
+        return None
+    return {
+        "dims": index["dims"],
+        "embed": index["embed"],
+        "fields": index["fields"],
+        "distance_type": "cosine",
+    }
+
+
+def make_store(pool: Any, config: Config, *, vector: bool) -> AsyncPostgresStore:
+    return AsyncPostgresStore(
+        pool, index=index_config(config, vector=vector), ttl=ttl_config(config)
+    )

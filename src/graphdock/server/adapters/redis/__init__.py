@@ -1,0 +1,1 @@
+"""Redis adapters: the event bus for scale-out (streams, pub/sub)."""

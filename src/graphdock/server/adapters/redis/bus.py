@@ -1,0 +1,326 @@
+"""The EventBus on Redis: any process can stream, join or cancel any run.
+
+* Each channel's events are a Redis Stream (`<prefix>events:<channel>`), appended with
+  XADD (bounded length). Redis gives the ids (`<ms>-<seq>`, strictly increasing), which
+  are our event ids, so `Last-Event-ID` resumes with XREAD from that id in any process.
+  Closing a channel appends an end marker and sets the stream to expire after the
+  retention period; an open channel's stream expires a day after its last event.
+* A subscriber marks the channel as watched (its entry in the sorted set
+  `<prefix>watch:<channel>`, scored with an expiry it renews while it listens, removed when
+  it leaves) so that `has_channel` sees the channel before its first event, as in the
+  memory bus.
+* Cancellation: `request_cancel` sets `<prefix>cancel:<run_id>` (so a worker that picks the
+  run up later still sees it) and publishes on `<prefix>cancel`; every process listens and
+  calls the handlers of the runs it executes.
+* Wake-ups: `wake_workers` publishes on `<prefix>wake`; every process's pool wakes at once.
+  While Redis is unreachable, pools fall back to polling the database.
+
+Transient Redis errors are retried with exponential back-off by the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
+
+log = logging.getLogger("graphdock.redis")
+
+OPEN_TTL = 24 * 3600  # an open channel's stream lives a day after its last event
+WATCH_TTL = 60  # a subscriber's mark, refreshed while it listens
+BLOCK_SECONDS = 5.0  # longest single XREAD BLOCK when no idle ticks are wanted
+SOCKET_TIMEOUT = 30.0
+BATCH = 1000  # most events read at once
+END = b"end"  # the field of the end marker a closed channel's stream ends with
+
+
+class RedisEventBus:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "graphdock:",
+        retention_seconds: float = 3600.0,
+        maxlen: int = 100_000,
+    ):
+        self.url = url
+        self.prefix = prefix
+        self.retention_seconds = max(1, int(retention_seconds))
+        self.maxlen = maxlen
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.redis = aioredis.Redis.from_url(
+            url,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.02), 8),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=30,
+            socket_connect_timeout=5,
+            socket_timeout=SOCKET_TIMEOUT,  # above any XREAD BLOCK we issue
+        )
+        self._cancel_handlers: dict[str, list[CancelHandler]] = {}
+        self._work = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self._listener: asyncio.Task | None = None
+        self._closed = False
+        self.cancel_topic = f"{prefix}cancel"
+        self.wake_topic = f"{prefix}wake"
+
+    # ------------------------------------------------------------------ keys
+    def _stream(self, channel: str) -> str:
+        return f"{self.prefix}events:{channel}"
+
+    def _watch(self, channel: str) -> str:
+        return f"{self.prefix}watch:{channel}"
+
+    def _cancel_key(self, run_id: str) -> str:
+        return f"{self.prefix}cancel:{run_id}"
+
+    # ------------------------------------------------------------------ life
+    async def start(self, timeout: float = 10.0) -> None:
+        """Check Redis answers, then listen for cancel signals and wake-ups."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await self.redis.ping()
+                break
+            except RedisError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cannot reach Redis at {self.url}: {exc}") from exc
+                await asyncio.sleep(0.2)
+        ready = asyncio.Event()
+        self._listener = asyncio.create_task(self._listen(ready), name="graphdock-redis-listen")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ready.wait(), 5)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
+        with contextlib.suppress(Exception):
+            await self.redis.aclose()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        delay = 0.1
+        while not self._closed:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(self.cancel_topic, self.wake_topic)
+                ready.set()
+                delay = 0.1
+                self._work.set()  # work may have been created while we were not listening
+                while not self._closed:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                    if message is not None:
+                        await self._on_message(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Redis pub/sub lost (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def _on_message(self, message: dict) -> None:
+        topic = message["channel"].decode()
+        origin, _, rest = message["data"].decode().partition("|")
+        if origin == self.origin:
+            return  # ours: already handled locally
+        if topic == self.wake_topic:
+            self._work.set()
+        elif topic == self.cancel_topic:
+            run_id, _, action = rest.partition("|")
+            await self._call_handlers(run_id, action)
+
+    # ------------------------------------------------------------------ events
+    async def publish(self, channel: str, event: str, data: bytes) -> str:
+        key = self._stream(channel)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(key, {"e": event, "d": data}, maxlen=self.maxlen, approximate=True)
+            pipe.expire(key, OPEN_TTL)
+            event_id, _ = await pipe.execute()
+        return event_id.decode()
+
+    async def close_channel(self, channel: str) -> None:
+        key = self._stream(channel)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(key, {END: b"1"}, maxlen=self.maxlen, approximate=True)
+            pipe.expire(key, self.retention_seconds)
+            await pipe.execute()
+
+    async def reopen_channel(self, channel: str) -> None:
+        """Drop the end marker (a run handed back goes on writing to its stream)."""
+        key = self._stream(channel)
+        last = await self.redis.xrevrange(key, count=1)
+        if last and END in last[0][1]:
+            await self.redis.xdel(key, last[0][0])
+            await self.redis.expire(key, OPEN_TTL)
+
+    async def has_channel(self, channel: str) -> bool:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self._stream(channel))
+            pipe.zcount(self._watch(channel), time.time(), "+inf")
+            exists, watchers = await pipe.execute()
+        return bool(exists or watchers)
+
+    async def _mark_watch(self, watch: str, member: str) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(watch, {member: time.time() + WATCH_TTL})
+            pipe.expire(watch, WATCH_TTL)
+            await pipe.execute()
+
+    async def subscribe(
+        self,
+        channel: str,
+        *,
+        after: str | None = None,
+        live_only: bool = False,
+        idle: float | None = None,
+    ) -> AsyncIterator[list[Event]]:
+        """Batches of events as they come; an empty batch after `idle` quiet seconds."""
+        key, watch, me = self._stream(channel), self._watch(channel), uuid.uuid4().hex
+        await self._mark_watch(watch, me)
+        try:
+            async for batch in self._read(channel, key, watch, me, after, live_only, idle):
+                yield batch
+        finally:
+            with contextlib.suppress(Exception):
+                await self.redis.zrem(watch, me)
+
+    async def _read(self, channel, key, watch, me, after, live_only, idle):
+        watched_at = time.monotonic()
+        if live_only:
+            last_entry = await self.redis.xrevrange(key, count=1)
+            position = last_entry[0][0].decode() if last_entry else "0-0"
+        else:
+            ms, seq = parse_event_id(after)
+            position = "0-0" if ms < 0 else f"{ms}-{seq}"
+        block = min(idle, SOCKET_TIMEOUT / 2) if idle is not None else BLOCK_SECONDS
+        quiet_since = time.monotonic()
+        ended = False
+        while not self._closed:
+            if time.monotonic() - watched_at > WATCH_TTL / 3:
+                await self._mark_watch(watch, me)
+                watched_at = time.monotonic()
+            wait = max(0.001, block - (time.monotonic() - quiet_since))
+            try:
+                reply = await self.redis.xread(
+                    {key: position}, count=BATCH, block=max(1, int(wait * 1000))
+                )
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("reading %s from Redis failed (%s); retrying", channel, exc)
+                await asyncio.sleep(0.2)
+                reply = None
+            if not reply:
+                if time.monotonic() - quiet_since >= block - 0.001:
+                    quiet_since = time.monotonic()
+                    if idle is not None:
+                        yield []
+                continue
+            quiet_since = time.monotonic()
+            batch: list[Event] = []
+            for entry_id, fields in reply[0][1]:
+                position = entry_id.decode()
+                if END in fields:
+                    ended = True
+                    continue
+                batch.append(Event(position, fields[b"e"].decode(), fields[b"d"]))
+            if batch:
+                yield batch
+            if ended and len(reply[0][1]) < BATCH:
+                # Past the end marker: anything after it was published late; it was read too.
+                return
+
+    # ------------------------------------------------------------------ cancel
+    async def request_cancel(self, run_id: str, action: str) -> None:
+        await self.redis.set(self._cancel_key(run_id), action, ex=self.retention_seconds)
+        await self.redis.publish(self.cancel_topic, f"{self.origin}|{run_id}|{action}")
+        await self._call_handlers(run_id, action)
+
+    async def _call_handlers(self, run_id: str, action: str) -> None:
+        handlers = list(self._cancel_handlers.get(run_id, ()))
+        for handler in handlers:
+            await self._call(run_id, handler, action)
+        if handlers:
+            self._spawn(self._insist(run_id, action))
+
+    async def _call(self, run_id: str, handler: CancelHandler, action: str) -> None:
+        try:
+            result = handler(action)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("cancel handler of run %s failed", run_id)
+
+    async def _insist(self, run_id: str, action: str) -> None:
+        """Signal again while the run is still registered here: a cancel that lands while the
+        run's task is starting up, or inside a driver call that absorbs it, is not lost.
+        Handlers are idempotent (they stop the run's graph task if it still runs)."""
+        for delay in (0.1, 0.3, 0.6, 1.0, 2.0):
+            await asyncio.sleep(delay)
+            handlers = list(self._cancel_handlers.get(run_id, ()))
+            if not handlers or self._closed:
+                return
+            for handler in handlers:
+                await self._call(run_id, handler, action)
+
+    def on_cancel(self, run_id: str, handler: CancelHandler) -> Callable[[], None]:
+        self._cancel_handlers.setdefault(run_id, []).append(handler)
+
+        async def already_cancelled() -> None:
+            # A cancel requested before this process took the run: it is waiting in a key.
+            with contextlib.suppress(RedisError):
+                action = await self.redis.get(self._cancel_key(run_id))
+                if action and handler in self._cancel_handlers.get(run_id, ()):
+                    await self._call_handlers(run_id, action.decode())
+
+        self._spawn(already_cancelled())
+
+        def remove() -> None:
+            handlers = self._cancel_handlers.get(run_id, [])
+            if handler in handlers:
+                handlers.remove(handler)
+            if not handlers:
+                self._cancel_handlers.pop(run_id, None)
+
+        return remove
+
+    # ------------------------------------------------------------------ work
+    def wake_workers(self) -> None:
+        self._work.set()
+        if not self._closed:
+            self._spawn(self._publish_wake())
+
+    async def _publish_wake(self) -> None:
+        try:
+            await self.redis.publish(self.wake_topic, f"{self.origin}|")
+        except RedisError as exc:
+            log.warning("waking workers through Redis failed (%s); they will poll", exc)
+
+    async def wait_for_work(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._work.wait(), timeout)
+        self._work.clear()

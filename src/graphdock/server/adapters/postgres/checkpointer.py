@@ -3,6 +3,7 @@ copying a thread's history and deleting what one run wrote (rollback)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -38,6 +39,13 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         ids = [str(r) for r in run_ids]
         if not ids:
             return
+        await self._delete_for_runs(ids)
+        # A cancelled run's last checkpoint may still be on its way (written in the
+        # background with durability "async"): a second pass removes a late one.
+        await asyncio.sleep(0.2)
+        await self._delete_for_runs(ids)
+
+    async def _delete_for_runs(self, ids: list[str]) -> None:
         async with self._cursor() as cur, cur.connection.transaction():
             await cur.execute(
                 "DELETE FROM checkpoint_writes w USING checkpoints c "

@@ -10,6 +10,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from graphdock.server.services.assistants import ASSISTANT_FIELDS
+from graphdock.server.services.crons import CRON_FIELDS
+from graphdock.server.services.threads import STATUSES as THREAD_STATUSES
+from graphdock.server.services.threads import THREAD_FIELDS
+
 JsonObject = dict[str, Any]
 StreamMode = Literal[
     "values",
@@ -94,18 +99,8 @@ class AssistantPatch(Body):
     description: str = None
 
 
-AssistantField = Literal[
-    "assistant_id",
-    "graph_id",
-    "config",
-    "context",
-    "metadata",
-    "name",
-    "created_at",
-    "updated_at",
-    "version",
-    "description",
-]
+# The fields a `select` may name are the ones the services return.
+AssistantField = Literal[ASSISTANT_FIELDS]
 
 
 class AssistantSearch(Body):
@@ -163,18 +158,8 @@ class ThreadPatch(Body):
     ttl: ThreadTTL = None
 
 
-ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
-ThreadField = Literal[
-    "thread_id",
-    "created_at",
-    "updated_at",
-    "state_updated_at",
-    "metadata",
-    "config",
-    "status",
-    "values",
-    "interrupts",
-]
+ThreadStatus = Literal[THREAD_STATUSES]
+ThreadField = Literal[(*THREAD_FIELDS, "interrupts")]
 
 
 class ThreadSearch(Body):
@@ -322,22 +307,7 @@ class CronPatch(CronRunFields):
     on_run_completed: Literal["delete", "keep"] | None = None
 
 
-CronField = Literal[
-    "cron_id",
-    "assistant_id",
-    "thread_id",
-    "user_id",
-    "end_time",
-    "schedule",
-    "timezone",
-    "payload",
-    "next_run_date",
-    "metadata",
-    "on_run_completed",
-    "enabled",
-    "created_at",
-    "updated_at",
-]
+CronField = Literal[CRON_FIELDS]
 
 
 class CronSearch(Body):

@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
+from graphdock.server.adapters.cancel_handlers import CancelHandlers
 from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
 
 
@@ -37,7 +38,7 @@ class MemoryEventBus:
         self.retention_seconds = retention_seconds
         self._logs: dict[str, _Log] = {}
         self._closing: deque[tuple[float, str]] = deque()  # (expiry, channel), oldest first
-        self._cancel_handlers: dict[str, list[CancelHandler]] = {}
+        self._cancel_handlers = CancelHandlers()
         self._work = asyncio.Event()
 
     def _log(self, channel: str) -> _Log:
@@ -103,22 +104,13 @@ class MemoryEventBus:
                     yield []
 
     async def request_cancel(self, run_id: str, action: str) -> None:
-        for handler in list(self._cancel_handlers.get(run_id, ())):
+        for handler in self._cancel_handlers.of(run_id):
             result = handler(action)
             if inspect.isawaitable(result):
                 await result
 
     def on_cancel(self, run_id: str, handler: CancelHandler) -> Callable[[], None]:
-        self._cancel_handlers.setdefault(run_id, []).append(handler)
-
-        def remove() -> None:
-            handlers = self._cancel_handlers.get(run_id, [])
-            if handler in handlers:
-                handlers.remove(handler)
-            if not handlers:
-                self._cancel_handlers.pop(run_id, None)
-
-        return remove
+        return self._cancel_handlers.add(run_id, handler)
 
     def wake_workers(self) -> None:
         self._work.set()

@@ -36,6 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from graphdock.server.adapters.cancel_handlers import CancelHandlers
 from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
 
 log = logging.getLogger("graphdock.redis")
@@ -70,7 +71,7 @@ class RedisEventBus:
             socket_connect_timeout=5,
             socket_timeout=SOCKET_TIMEOUT,  # above any XREAD BLOCK we issue
         )
-        self._cancel_handlers: dict[str, list[CancelHandler]] = {}
+        self._cancel_handlers = CancelHandlers()
         self._work = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self._listener: asyncio.Task | None = None
@@ -261,7 +262,7 @@ class RedisEventBus:
         await self._call_handlers(run_id, action)
 
     async def _call_handlers(self, run_id: str, action: str) -> None:
-        handlers = list(self._cancel_handlers.get(run_id, ()))
+        handlers = self._cancel_handlers.of(run_id)
         for handler in handlers:
             await self._call(run_id, handler, action)
         if handlers:
@@ -281,30 +282,23 @@ class RedisEventBus:
         Handlers are idempotent (they stop the run's graph task if it still runs)."""
         for delay in (0.1, 0.3, 0.6, 1.0, 2.0):
             await asyncio.sleep(delay)
-            handlers = list(self._cancel_handlers.get(run_id, ()))
+            handlers = self._cancel_handlers.of(run_id)
             if not handlers or self._closed:
                 return
             for handler in handlers:
                 await self._call(run_id, handler, action)
 
     def on_cancel(self, run_id: str, handler: CancelHandler) -> Callable[[], None]:
-        self._cancel_handlers.setdefault(run_id, []).append(handler)
+        remove = self._cancel_handlers.add(run_id, handler)
 
         async def already_cancelled() -> None:
             # A cancel requested before this process took the run: it is waiting in a key.
             with contextlib.suppress(RedisError):
                 action = await self.redis.get(self._cancel_key(run_id))
-                if action and handler in self._cancel_handlers.get(run_id, ()):
+                if action and handler in self._cancel_handlers.of(run_id):
                     await self._call_handlers(run_id, action.decode())
 
         self._spawn(already_cancelled())
-
-        def remove() -> None:
-            handlers = self._cancel_handlers.get(run_id, [])
-            if handler in handlers:
-                handlers.remove(handler)
-            if not handlers:
-                self._cancel_handlers.pop(run_id, None)
 
         return remove
 

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from graphdock.client import get_client, get_sync_client
+from tests.conftest import BACKENDS
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
 DEFAULT_ORACLE = Path(__file__).resolve().parents[2] / ".venv-oracle" / "bin" / "langgraph"
@@ -76,14 +77,19 @@ def reference_server(tmp_path_factory: pytest.TempPathFactory):
         log.close()
 
 
-@pytest.fixture(scope="session", params=["graphdock", "reference"])
+TARGETS = [
+    *(f"graphdock-{backend}" for backend in BACKENDS),
+    "reference",
+]
+
+
+@pytest.fixture(scope="session", params=TARGETS)
 def server_url(request: pytest.FixtureRequest) -> str:
-    """Each test runs against our server and against the reference."""
+    """Each test runs against our server (on each backend) and against the reference."""
     name = request.param
-    try:
-        return request.getfixturevalue(f"{name}_server")
-    except pytest.FixtureLookupError:
-        pytest.skip(f"fixture {name}_server is not available yet")
+    if name.startswith("graphdock-"):
+        return request.getfixturevalue("_session_servers")(name.removeprefix("graphdock-")).url
+    return request.getfixturevalue(f"{name}_server")
 
 
 class Api:

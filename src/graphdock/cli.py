@@ -251,7 +251,8 @@ def _announce(settings, graphs, workers: int = 0) -> None:
         f"  data:  {data}",
         runs,
         f"  try:   curl -s {url}/runs/wait -H 'content-type: application/json' "
-        f'-d \'{{"assistant_id": "{graphs.ids[0]}", "input": {{}}}}\'',
+        f'-d \'{{"assistant_id": "{graphs.ids[0]}", '
+        f'"input": {{"messages": [{{"role": "user", "content": "hi"}}]}}}}\'',
     ]
     print("\n".join(lines), flush=True)
 

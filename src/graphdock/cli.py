@@ -15,6 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+# How long an idle keep-alive connection stays open. uvicorn's default (5 s) is shorter than
+# clients' pools and load balancers expect: a client reusing a connection at the moment the
+# server closes it sees the request fail. 75 s outlasts the usual 60 s idle timeouts.
+KEEP_ALIVE_SECONDS = 75
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -122,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(
             "graphdock.server.app:app_from_env", factory=True, host=settings.host, port=settings.port,
             reload=True, reload_dirs=[str(config_path.parent)], log_level=args.log_level, access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )  # fmt: skip
         return 0
     from graphdock.server.app import create_app
@@ -131,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(settings, config)
         # Open streams get a few seconds to end; then in-flight runs drain (shutdown_grace).
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                    access_log=False, timeout_graceful_shutdown=5)  # fmt: skip
+                    access_log=False, timeout_graceful_shutdown=5,
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
     finally:
         _stop_workers(children, settings.shutdown_grace + 10)
     return 0

@@ -161,18 +161,22 @@ class AssistantService:
             raise NotFound(f"Assistant {assistant_id} not found")
         return shape(record)
 
+    def resolve_id(self, value: str) -> str:
+        """An assistant UUID, or the system assistant of the graph named in its place."""
+        if is_uuid(value):
+            return value
+        if value in self.graphs:
+            return system_assistant_id(value)
+        raise Invalid(
+            f"Invalid assistant: '{value}'. Must be either:\n- A valid assistant UUID, or\n"
+            f"- One of the registered graphs: {', '.join(self.graphs.ids)}"
+        )
+
     async def resolve(
         self, assistant_id: str, ctx: RequestContext, *, not_found: str | None = None
     ) -> dict:
         """An assistant by UUID, or the system assistant of a graph named in its place."""
-        if not is_uuid(assistant_id):
-            if assistant_id in self.graphs:
-                assistant_id = system_assistant_id(assistant_id)
-            else:
-                raise Invalid(
-                    f"Invalid assistant: '{assistant_id}'. Must be either:\n- A valid assistant UUID, or\n"
-                    f"- One of the registered graphs: {', '.join(self.graphs.ids)}"
-                )
+        assistant_id = self.resolve_id(assistant_id)
         async with self.storage.begin() as tx:
             record = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
         if record is None:

@@ -22,7 +22,6 @@ from graphdock.server.services import clock
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
-from graphdock.server.services.graphs import system_assistant_id
 from graphdock.server.services.ids import is_uuid, uuid7
 from graphdock.server.services.threads import ThreadService
 from graphdock.server.services.webhooks import check_webhook_url
@@ -105,7 +104,7 @@ class RunService:
     async def create(self, thread_id: str | None, body: dict, ctx: RequestContext) -> dict:
         """Create a run on `thread_id`, or on a new temporary thread when it is None."""
         stateless = thread_id is None
-        assistant_id = self._assistant_id(body["assistant_id"])
+        assistant_id = self.assistants.resolve_id(body["assistant_id"])
         config = dict(body.get("config") or {})
         context = body.get("context")
         if config.get("configurable") and context:
@@ -208,17 +207,6 @@ class RunService:
             await self.bus.request_cancel(old, strategy)
         self.bus.wake_workers()
         return shape(record)
-
-    def _assistant_id(self, value: str) -> str:
-        """An assistant UUID, or the system assistant of the graph named in its place."""
-        if is_uuid(value):
-            return value
-        if value in self.assistants.graphs:
-            return system_assistant_id(value)
-        raise Invalid(
-            f"Invalid assistant: '{value}'. Must be either:\n- A valid assistant UUID, or\n"
-            f"- One of the registered graphs: {', '.join(self.assistants.graphs.ids)}"
-        )
 
     @staticmethod
     def _new_thread(thread_id: str, metadata: dict, now, config: dict | None = None) -> dict:

@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     except GraphLoadError as exc:
         print(f"graphdock: {exc}", file=sys.stderr)
         return 2
-    settings = Settings(config_path=config_path, data_dir=Path(args.data_dir).resolve())
+    try:
+        settings = Settings(config_path=config_path, data_dir=Path(args.data_dir).resolve())
+    except ValueError as exc:
+        print(f"graphdock: bad setting in the environment: {exc}", file=sys.stderr)
+        return 2
     if args.database_url:
         settings.database_url = args.database_url
     if args.redis_url:

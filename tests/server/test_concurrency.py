@@ -4,10 +4,12 @@ strategy does what it says on a busy thread."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
 
 HI = {"messages": [{"role": "user", "content": "hi"}]}
 
@@ -181,3 +183,26 @@ async def test_runs_on_different_threads_run_concurrently(sdk):
     started = time.monotonic()
     await asyncio.gather(*(sdk.runs.wait(t, "slow", input={"sleep": 1}) for t in threads))
     assert time.monotonic() - started < 2.5
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def test_a_run_queued_behind_a_busy_thread_waits_without_spinning(server_process):
+    """The worker pool sleeps until the running run ends; it must not poll the queue in a
+    loop meanwhile (it once did: the queued run was due, so it slept for 0 s)."""
+    server = server_process()
+    client = get_client(url=server.url, api_key=None)
+    tid = (await client.threads.create())["thread_id"]
+    first = await client.runs.create(tid, "slow", input={"sleep": 4})
+    queued = await client.runs.create(tid, "slow", input={"sleep": 0}, multitask_strategy="enqueue")
+    await _running(client, tid, first["run_id"])
+    before = _cpu_seconds(server.proc.pid)
+    await asyncio.sleep(2)
+    used = _cpu_seconds(server.proc.pid) - before
+    assert (await client.runs.get(tid, queued["run_id"]))["status"] == "pending"
+    assert used < 0.5, f"the idle server used {used:.2f} s of CPU in 2 s"
+    await client.runs.join(tid, queued["run_id"])
+    assert (await client.runs.get(tid, queued["run_id"]))["status"] == "success"

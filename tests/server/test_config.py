@@ -55,7 +55,9 @@ def write_app(
     return path
 
 
-def run_cli(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_cli(
+    config: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
@@ -74,6 +76,7 @@ def run_cli(config: Path, *args: str, timeout: float = 60) -> subprocess.Complet
         text=True,
         timeout=timeout,
         cwd=config.parent,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -303,6 +306,20 @@ def test_cli_bad_config_prints_one_line_and_exits_2(tmp_path):
     assert len(lines) == 1
     assert str(path) in lines[0] and "http.disable_store" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("GRAPHDOCK_SQLITE_CHECKPOINTS", "threads"), ("N_JOBS_PER_WORKER", "ten")],
+)
+def test_cli_bad_setting_in_the_environment_names_it_and_exits_2(tmp_path, name, value):
+    path = write_app(tmp_path, {"graphs": {"ok": "./app_graphs.py:compiled"}})
+    done = run_cli(path, "--no-auth", env={name: value})
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad setting" in lines[0]
+    assert name in lines[0] and repr(value) in lines[0]
 
 
 def test_cli_missing_config_exits_2(tmp_path):

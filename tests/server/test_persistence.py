@@ -26,8 +26,12 @@ async def snapshot(client, assistant_ids, thread_ids) -> dict:
     return out
 
 
-async def test_restart_keeps_everything(server_process):
-    server = server_process()
+@pytest.mark.parametrize("checkpoints", ["inline", "thread"])
+async def test_restart_keeps_everything(server_process, checkpoints):
+    """`checkpoints`: GRAPHDOCK_SQLITE_CHECKPOINTS, how the SQLite checkpointer is driven."""
+    if checkpoints != "inline" and server_process.backend != "sqlite":
+        pytest.skip("GRAPHDOCK_SQLITE_CHECKPOINTS is a setting of the SQLite backend")
+    server = server_process(env={"GRAPHDOCK_SQLITE_CHECKPOINTS": checkpoints})
     client = get_client(url=server.url, api_key=None)
     tag = uuid.uuid4().hex
     versioned = await client.assistants.create(

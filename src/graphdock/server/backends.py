@@ -39,23 +39,18 @@ async def open_backend(settings: Settings, config: Config) -> AsyncIterator[Back
 @contextlib.asynccontextmanager
 async def open_embedded(settings: Settings, config: Config) -> AsyncIterator[Backend]:
     """One SQLite file in the data dir holds everything; events stay in this process."""
-    import aiosqlite
-
     from graphdock.server.adapters.memory.bus import MemoryEventBus
     from graphdock.server.adapters.sql.storage import SqlStorage
-    from graphdock.server.adapters.sqlite.checkpointer import SqliteCheckpointer
+    from graphdock.server.adapters.sqlite.checkpointer import open_checkpointer
     from graphdock.server.adapters.sqlite.engine import create_sqlite_engine, migrate_sqlite
     from graphdock.server.adapters.sqlite.store import open_sqlite_store
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate_sqlite(settings.sqlite_path)
     async with contextlib.AsyncExitStack() as stack:
-        conn = await aiosqlite.connect(settings.sqlite_path)
-        stack.push_async_callback(conn.close)
-        await conn.execute("PRAGMA busy_timeout=30000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        checkpointer = SqliteCheckpointer(conn)
-        await checkpointer.setup()
+        checkpointer = await stack.enter_async_context(
+            open_checkpointer(settings.sqlite_path, inline=settings.sqlite_checkpoints == "inline")
+        )
         # One writer at a time, in turn, instead of SQLite's busy handler sleeping.
         storage = SqlStorage(create_sqlite_engine(settings.sqlite_path), lock=checkpointer.lock)
         stack.push_async_callback(storage.close)

@@ -11,9 +11,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
-def _env_float(name: str, default: float | None) -> float | None:
+def _env_number(name: str, default, kind):
     value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {noun}, not {value!r}") from None
+
+
+def _env_float(name: str, default: float | None) -> float | None:
+    return _env_number(name, default, float)
+
+
+def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int)
 
 
 @dataclass
@@ -24,7 +38,7 @@ class Settings:
     port: int = 8123
     reload: bool = False
     jobs: bool = True  # run graphs in this process (False: API only)
-    concurrency: int = field(default_factory=lambda: int(os.environ.get("N_JOBS_PER_WORKER", "10")))
+    concurrency: int = field(default_factory=lambda: _env_int("N_JOBS_PER_WORKER", 10))
     run_timeout: float | None = field(
         default_factory=lambda: _env_float("BG_JOB_TIMEOUT_SECS", None)
     )
@@ -51,14 +65,10 @@ class Settings:
     lease_seconds: float = field(
         default_factory=lambda: _env_float("GRAPHDOCK_LEASE_SECONDS", 30.0)
     )
-    max_attempts: int = field(
-        default_factory=lambda: int(os.environ.get("GRAPHDOCK_MAX_ATTEMPTS") or 3)
-    )
+    max_attempts: int = field(default_factory=lambda: _env_int("GRAPHDOCK_MAX_ATTEMPTS", 3))
     # Postgres connections of one process: the query pool holds this many (and as many again
     # at peaks); checkpoints and the store share a pool of half as many.
-    pg_pool_size: int = field(
-        default_factory=lambda: int(os.environ.get("GRAPHDOCK_PG_POOL_SIZE") or 10)
-    )
+    pg_pool_size: int = field(default_factory=lambda: _env_int("GRAPHDOCK_PG_POOL_SIZE", 10))
     # How often an idle worker looks for runs when no wake-up reaches it (Redis down).
     poll_interval: float = field(
         default_factory=lambda: _env_float("GRAPHDOCK_POLL_INTERVAL_SECONDS", 2.0)
@@ -67,6 +77,21 @@ class Settings:
     shutdown_grace: float = field(
         default_factory=lambda: _env_float("GRAPHDOCK_SHUTDOWN_GRACE_SECONDS", 5.0)
     )
+
+    # Embedded backend: how the checkpointer reaches SQLite. "inline" runs each statement on
+    # the event loop (fastest: a statement takes microseconds, a trip to a thread more);
+    # "thread" runs them on aiosqlite's thread as langgraph's stock saver does, so a very
+    # long history read never holds up other requests.
+    sqlite_checkpoints: str = field(
+        default_factory=lambda: os.environ.get("GRAPHDOCK_SQLITE_CHECKPOINTS") or "inline"
+    )
+
+    def __post_init__(self) -> None:
+        if self.sqlite_checkpoints not in ("inline", "thread"):
+            raise ValueError(
+                f"GRAPHDOCK_SQLITE_CHECKPOINTS must be 'inline' or 'thread', "
+                f"not {self.sqlite_checkpoints!r}"
+            )
 
     @property
     def storage_kind(self) -> str:

@@ -44,6 +44,7 @@ class WorkerPool:
         self._active: dict[str, asyncio.Task] = {}
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        self._backlog = False  # the last claim filled every free slot
 
     @property
     def active(self) -> int:
@@ -74,33 +75,35 @@ class WorkerPool:
             task.cancel()
 
     async def _dispatch(self) -> None:
+        """Claim what fits, then sleep until woken, until a scheduled run falls due, or for
+        the poll interval, whichever comes first.
+
+        One claim per wake-up: a claim that fills every free slot may have left runs
+        behind, and a finishing run wakes the pool to take them (`_execute`); one that fills
+        fewer found the queue empty, so the next new run, or a run that frees a busy
+        thread, wakes the pool again through the bus.
+        """
         while not self._stopping:
             try:
-                drained = False
-                while len(self._active) < self.concurrency:
-                    run = await self.queue.claim(self.worker_id, clock.now(), self.lease_seconds)
-                    if run is None:
-                        drained = True
-                        break
-                    task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
-                    self._active[run["run_id"]] = task
-                    await asyncio.sleep(0)  # let the run start before looking for more
-                await self.bus.wait_for_work(
-                    await self._sleep_for() if drained else self.poll_interval
-                )
+                timeout = self.poll_interval
+                free = self.concurrency - len(self._active)
+                if free > 0:
+                    claim = await self.queue.claim(
+                        self.worker_id, clock.now(), self.lease_seconds, free
+                    )
+                    for run in claim.runs:
+                        task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
+                        self._active[run["run_id"]] = task
+                    self._backlog = len(claim.runs) == free
+                    if claim.next_due is not None:
+                        due_in = (claim.next_due - clock.now()).total_seconds()
+                        timeout = max(0.0, min(timeout, due_in))
+                await self.bus.wait_for_work(timeout)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("claiming runs failed; retrying")
                 await asyncio.sleep(self.poll_interval)
-
-    async def _sleep_for(self) -> float:
-        if len(self._active) >= self.concurrency:
-            return self.poll_interval
-        next_at = await self.queue.next_available_at()
-        if next_at is None:
-            return self.poll_interval
-        return max(0.0, min(self.poll_interval, (next_at - clock.now()).total_seconds()))
 
     async def _execute(self, run: dict) -> None:
         try:
@@ -111,7 +114,8 @@ class WorkerPool:
             log.exception("run %s failed outside its graph", run["run_id"])
         finally:
             self._active.pop(run["run_id"], None)
-            self.bus.wake_workers()  # the thread may have another run waiting
+            if self._backlog:
+                self.bus.wake_workers()  # a slot is free for a run the last claim left behind
 
     async def _heartbeat(self) -> None:
         while True:

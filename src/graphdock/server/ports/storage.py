@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 Record = dict[str, Any]
 Access = dict[str, Any] | None
@@ -132,10 +132,21 @@ class Storage(Protocol):
     async def close(self) -> None: ...
 
 
+class Claim(NamedTuple):
+    """Runs a worker took, oldest first. When it took fewer than it asked for, the queue had
+    no more runnable ones, and `next_due` says when the earliest run scheduled for later
+    (`after_seconds`) falls due: the worker can sleep until then unless woken."""
+
+    runs: list[Record]
+    next_due: datetime | None
+
+
 class Queue(Protocol):
     """Hands pending runs to workers: each run to exactly one worker, one run per thread at once."""
 
-    async def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> Record | None: ...
+    async def claim(
+        self, worker_id: str, now: datetime, lease_seconds: float, limit: int
+    ) -> Claim: ...
     async def heartbeat(
         self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
     ) -> set[str]:
@@ -143,4 +154,3 @@ class Queue(Protocol):
         ...
 
     async def requeue_expired(self, now: datetime, max_attempts: int) -> list[Record]: ...
-    async def next_available_at(self) -> datetime | None: ...

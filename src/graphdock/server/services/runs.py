@@ -389,6 +389,7 @@ class RunService:
                 return
             if await tx.active_runs(thread_id):
                 await tx.update_thread(thread_id, {"status": "busy"})
+                self.bus.wake_workers()  # a run queued behind the one removed may start now
                 return
             status = "interrupted" if thread.get("interrupts") else "idle"
             if thread["status"] != "busy":
@@ -412,12 +413,18 @@ class RunService:
             changes = {**thread_values, "updated_at": now}
             if "values" in thread_values:
                 changes["state_updated_at"] = now
-            if any(r["run_id"] != run["run_id"] for r in await tx.active_runs(run["thread_id"])):
-                changes["status"] = "busy"  # the next run on this thread is waiting
+            waiting = any(
+                r["run_id"] != run["run_id"] for r in await tx.active_runs(run["thread_id"])
+            )
+            if waiting:
+                changes["status"] = "busy"
             await tx.update_thread(run["thread_id"], changes)
+        if waiting:
+            self.bus.wake_workers()  # the next run on this thread can start now
 
     async def release(self, run: dict) -> None:
         """Hand a run back to the queue (its worker is stopping); it resumes from its checkpoint."""
+        released = False
         async with self.storage.begin() as tx:
             current = await tx.get_run(run["run_id"])
             if (
@@ -429,6 +436,9 @@ class RunService:
                 await tx.update_run(
                     run["run_id"], {"status": "pending", "worker_id": None, "lease_until": None}
                 )
+                released = True
+        if released:
+            self.bus.wake_workers()  # another process's worker may take it now
 
     async def assistant_record(self, assistant_id: str) -> dict:
         async with self.storage.begin() as tx:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from graphdock.server.adapters.sql import tables as t
 from graphdock.server.adapters.sql.filters import json_contains
+from graphdock.server.ports.storage import Claim
 
 ACTIVE = ("pending", "running")
 
@@ -402,7 +403,9 @@ class SqlStorage:
     # ---------------------------------------------------------------- queue
     @functools.cached_property
     def _claim_statement(self):
-        """Take the oldest runnable run: pending, due, first in its thread, thread not running.
+        """Take up to `p_limit` runnable runs, oldest first: pending, due, first in their
+        thread, thread not running. At most one per thread, since a later run on the same
+        thread has an earlier one pending.
 
         Built once: composing it (an aliased correlated subquery) costs more than running it.
         """
@@ -420,17 +423,17 @@ class SqlStorage:
                 ),
             )
         )
-        candidate = (
+        candidates = (
             sa.select(r.c.run_id)
             .where(r.c.status == "pending", r.c.available_at <= now, ~busy_or_earlier)
             .order_by(r.c.created_at)
-            .limit(1)
+            .limit(sa.bindparam("p_limit"))
         )
         if self.dialect == "postgresql":
-            candidate = candidate.with_for_update(skip_locked=True, of=r)
+            candidates = candidates.with_for_update(skip_locked=True, of=r)
         return (
             r.update()
-            .where(r.c.run_id == candidate.scalar_subquery(), r.c.status == "pending")
+            .where(r.c.run_id.in_(candidates.scalar_subquery()), r.c.status == "pending")
             .values(
                 status="running",
                 worker_id=sa.bindparam("p_worker"),
@@ -442,15 +445,26 @@ class SqlStorage:
             .returning(*r.c)
         )
 
-    async def claim(self, worker_id: str, now: datetime, lease_seconds: float) -> dict | None:
+    _NEXT_DUE = sa.select(sa.func.min(t.runs.c.available_at)).where(
+        t.runs.c.status == "pending",
+        t.runs.c.available_at > sa.bindparam("p_now", type_=t.Time),
+    )
+
+    async def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> Claim:
         params = {
             "p_now": now,
             "p_worker": worker_id,
             "p_lease": now + timedelta(seconds=lease_seconds),
+            "p_limit": limit,
         }
         async with self.begin() as tx:
-            row = (await tx.conn.execute(self._claim_statement, params)).first()
-            return _record(row) if row is not None else None
+            rows = (await tx.conn.execute(self._claim_statement, params)).all()
+            runs = sorted((_record(row) for row in rows), key=lambda run: run["created_at"])
+            next_due = None
+            if len(runs) < limit:
+                result = await tx.conn.execute(self._NEXT_DUE, {"p_now": now})
+                next_due = _aware(result.scalar())
+            return Claim(runs, next_due)
 
     async def heartbeat(
         self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
@@ -520,12 +534,3 @@ class SqlStorage:
                     run["status"] = status
                     taken.append(run)
             return taken
-
-    async def next_available_at(self) -> datetime | None:
-        r = t.runs
-        async with self.begin() as tx:
-            return _aware(
-                await tx._scalar(
-                    sa.select(sa.func.min(r.c.available_at)).where(r.c.status == "pending")
-                )
-            )

@@ -3,9 +3,14 @@ copying a thread's history, deleting what one run wrote (rollback), and pruning.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
+import aiosqlite
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from graphdock.server.adapters.sqlite.inline import InlineConnection
 
 
 class SqliteCheckpointer(AsyncSqliteSaver):
@@ -61,3 +66,21 @@ class SqliteCheckpointer(AsyncSqliteSaver):
                 "c.thread_id = writes.thread_id AND c.checkpoint_ns = writes.checkpoint_ns AND c.checkpoint_id = writes.checkpoint_id)",
                 [thread_id, thread_id, thread_id],
             )
+
+
+@contextlib.asynccontextmanager
+async def open_checkpointer(
+    path: Path | str, *, inline: bool = True
+) -> AsyncIterator[SqliteCheckpointer]:
+    """The checkpointer the embedded server runs graphs on (bench/run.py's floor opens the
+    same one). `inline`: statements run on the event loop (see `inline.py`); otherwise on
+    aiosqlite's thread, as langgraph's stock saver runs them."""
+    conn = InlineConnection.connect(path) if inline else await aiosqlite.connect(path)
+    try:
+        await conn.execute("PRAGMA busy_timeout=30000")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        checkpointer = SqliteCheckpointer(conn)
+        await checkpointer.setup()
+        yield checkpointer
+    finally:
+        await conn.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import time
+from datetime import datetime
 
 import httpx
 import pytest
@@ -206,3 +208,55 @@ async def test_a_run_queued_behind_a_busy_thread_waits_without_spinning(server_p
     assert used < 0.5, f"the idle server used {used:.2f} s of CPU in 2 s"
     await client.runs.join(tid, queued["run_id"])
     assert (await client.runs.get(tid, queued["run_id"]))["status"] == "success"
+
+
+def _run_intervals(server, run_ids: list[str]) -> list[tuple[datetime, datetime]]:
+    """When each run started and ended, as the server recorded them: read once, after the
+    fact, so no polling can miss or misplace a moment."""
+    query = "SELECT started_at, ended_at FROM runs WHERE run_id IN ({})"
+    if server.backend == "postgres":
+        import psycopg
+
+        with psycopg.connect(server.database_url) as conn:
+            rows = conn.execute(query.format(",".join(["%s"] * len(run_ids))), run_ids).fetchall()
+    else:
+        with sqlite3.connect(server.data_dir / "graphdock.sqlite") as conn:
+            rows = conn.execute(query.format(",".join("?" * len(run_ids))), run_ids).fetchall()
+    parse = lambda v: v if isinstance(v, datetime) else datetime.fromisoformat(v)  # noqa: E731
+    return [(parse(a).replace(tzinfo=None), parse(b).replace(tzinfo=None)) for a, b in rows]
+
+
+async def test_runs_beyond_the_concurrency_limit_start_as_slots_free(server_process):
+    """Two slots, six runs: never more than two run at once, and each waiting run starts as
+    soon as a slot frees (a finishing run wakes the pool; no poll interval in between)."""
+    server = server_process(extra_args=["--n-jobs-per-worker", "2"])
+    client = get_client(url=server.url, api_key=None)
+    threads = [(await client.threads.create())["thread_id"] for _ in range(6)]
+    runs = [await client.runs.create(t, "slow", input={"sleep": 0.5}) for t in threads]
+    for tid, run in zip(threads, runs, strict=True):
+        await client.runs.join(tid, run["run_id"])
+        assert (await client.runs.get(tid, run["run_id"]))["status"] == "success"
+    intervals = _run_intervals(server, [r["run_id"] for r in runs])
+    at_once = max(sum(s <= start < e for s, e in intervals) for start, _ in intervals)
+    assert at_once == 2
+    starts = sorted(s for s, _ in intervals)
+    ends = sorted(e for _, e in intervals)
+    # the i-th run that had to wait starts when the i-th slot frees, not a poll (2 s) later
+    gaps = [(starts[2 + i] - ends[i]).total_seconds() for i in range(4)]
+    assert max(gaps) < 1.0, gaps
+
+
+async def test_cancelling_a_scheduled_run_starts_the_one_queued_behind_it(server_process):
+    """A run queued behind one scheduled for later starts as soon as that one is cancelled."""
+    server = server_process()
+    client = get_client(url=server.url, api_key=None)
+    tid = (await client.threads.create())["thread_id"]
+    later = await client.runs.create(tid, "slow", input={"sleep": 0}, after_seconds=60)
+    queued = await client.runs.create(tid, "slow", input={"sleep": 0}, multitask_strategy="enqueue")
+    await asyncio.sleep(0.3)
+    assert (await client.runs.get(tid, queued["run_id"]))["status"] == "pending"
+    await client.runs.cancel(tid, later["run_id"])
+    started = time.monotonic()
+    await _until(lambda: _status_is(client, tid, queued["run_id"], "success"), timeout=10)
+    waited = time.monotonic() - started
+    assert waited < 1.5, f"the queued run started {waited:.1f} s after the cancel"

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ import pytest
 
 from graphdock.client import get_sync_client
 from tests.support import scaleout
-from tests.support.server import ServerProcess
+from tests.support.server import TEST_APP, ServerProcess
 from tests.support.sse import parse
 
 pytestmark = pytest.mark.postgres_only
@@ -234,3 +235,41 @@ def test_semantic_search_on_postgres_with_pgvector(tmp_path):
             server.stop()
             scaleout.drop_prefix(server.redis_prefix)
         pg.cleanup()
+
+
+async def test_processes_starting_together_add_each_system_assistant_once():
+    """Every process adds the system assistants at start. When another process is adding
+    one at that moment (its insert not yet committed), this one waits for it and adds
+    nothing; it used to fail on the key, and the process exited."""
+    from graphdock.server.adapters.postgres.setup import create_engine
+    from graphdock.server.adapters.sql.storage import SqlStorage
+    from graphdock.server.config import load_config
+    from graphdock.server.services.assistants import AssistantService
+    from graphdock.server.services.graphs import GraphRegistry, system_assistant_id
+
+    url = scaleout.create_database(TEST_APP)
+    other, this = (SqlStorage(create_engine(url, pool_size=2)) for _ in "ab")
+    service = AssistantService(this, GraphRegistry.load(load_config(TEST_APP)))
+    now = datetime.now(UTC)
+    record = {
+        "assistant_id": system_assistant_id("agent"),
+        "graph_id": "agent", "config": {}, "context": {}, "metadata": {"created_by": "other"},
+        "name": "agent", "description": None, "version": 1, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    try:
+        async with other.begin() as tx:
+            await tx.delete_assistant(record["assistant_id"])  # the template database has it
+        async with other.begin() as tx:
+            await tx.insert_assistant(record)
+            starting = asyncio.ensure_future(service.ensure_system_assistants())
+            await asyncio.sleep(0.5)
+            assert not starting.done()  # waiting on the other process's insert
+        await starting
+        async with this.begin() as tx:
+            kept = await tx.get_assistant(record["assistant_id"])
+            assert kept["metadata"] == {"created_by": "other"}  # the first insert won
+            assert await tx.get_assistant(system_assistant_id("hitl")) is not None
+    finally:
+        await other.close()
+        await this.close()
+        scaleout.drop_database_later(url)

@@ -106,11 +106,8 @@ class AssistantService:
                 now = start + timedelta(
                     microseconds=position
                 )  # keeps registration order when sorted
-                assistant_id = system_assistant_id(graph_id)
-                if await tx.get_assistant(assistant_id) is not None:
-                    continue
                 record = {
-                    "assistant_id": assistant_id,
+                    "assistant_id": system_assistant_id(graph_id),
                     "graph_id": graph_id,
                     "config": {},
                     "context": {},
@@ -121,8 +118,8 @@ class AssistantService:
                     "created_at": now,
                     "updated_at": now,
                 }
-                await tx.insert_assistant(record)
-                await tx.insert_assistant_version(_version_of(record))
+                if await tx.insert_assistant_if_absent(record):
+                    await tx.insert_assistant_version(_version_of(record))
 
     async def create(self, body: dict, ctx: RequestContext) -> dict:
         graph_id = body["graph_id"]

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from graphdock.server.adapters.sql import tables as t
@@ -83,6 +85,15 @@ class SqlTransaction:
     # ---------------------------------------------------------------- assistants
     async def insert_assistant(self, record: dict) -> None:
         await self.conn.execute(INSERT[t.assistants], record)
+
+    async def insert_assistant_if_absent(self, record: dict) -> bool:
+        """Several processes starting at once may all add the same system assistant; the
+        first wins and the others insert nothing, instead of failing on the key."""
+        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(t.assistants).on_conflict_do_nothing(
+            index_elements=[t.assistants.c.assistant_id]
+        )
+        return (await self.conn.execute(statement, record)).rowcount == 1
 
     async def get_assistant(self, assistant_id: str, access: dict | None = None) -> dict | None:
         if not access:
@@ -431,9 +442,13 @@ class SqlStorage:
         )
         if self.dialect == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True, of=r)
+        # Chosen once, in a materialized CTE: as a plain IN (subquery), Postgres may run the
+        # subquery again per row, and with SKIP LOCKED each run can pick other rows, so
+        # more than `p_limit` runs were taken.
+        chosen = candidates.cte("chosen").prefix_with("MATERIALIZED")
         return (
             r.update()
-            .where(r.c.run_id.in_(candidates.scalar_subquery()), r.c.status == "pending")
+            .where(r.c.run_id.in_(sa.select(chosen.c.run_id)), r.c.status == "pending")
             .values(
                 status="running",
                 worker_id=sa.bindparam("p_worker"),

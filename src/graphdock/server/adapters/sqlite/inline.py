@@ -4,8 +4,8 @@ langgraph's SQLite checkpointer is written against aiosqlite, which sends every 
 (cursor, execute, fetch, commit, close) to a thread and back. A checkpoint write is three
 such round trips and a read six; each costs more than the indexed statement it carries,
 and while one is in flight the checkpointer's lock keeps every other run's database work
-waiting, so a busy server sat idle a third of the time. The statements here are small,
-indexed and local, so running them inline is both cheaper and fairer.
+waiting, so a busy server sat idle a quarter to a third of the time. The statements here
+are small, indexed and local, so running them inline is both cheaper and fairer.
 
 Only the part of aiosqlite's interface that the checkpointer uses is provided.
 """

@@ -44,7 +44,10 @@ class WorkerPool:
         self._active: dict[str, asyncio.Task] = {}
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
-        self._backlog = False  # the last claim filled every free slot
+        # The last claim filled every free slot, so runs may be waiting for one. Not derivable
+        # from `_active`: a run can end while a claim is in flight, before the claimed runs
+        # count as active, and must still wake the pool.
+        self._backlog = False
 
     @property
     def active(self) -> int:

@@ -54,6 +54,11 @@ ACTIVE_RUNS = (
     )
     .order_by(t.runs.c.created_at)
 )
+# When the earliest run scheduled for later (after_seconds) falls due.
+NEXT_DUE = sa.select(sa.func.min(t.runs.c.available_at)).where(
+    t.runs.c.status == "pending",
+    t.runs.c.available_at > sa.bindparam("p_now", type_=t.Time),
+)
 INSERT = {
     table: table.insert()
     for table in (t.assistants, t.assistant_versions, t.threads, t.runs, t.crons)
@@ -72,8 +77,8 @@ class SqlTransaction:
     async def _all(self, stmt) -> list[dict]:
         return [_record(r) for r in (await self.conn.execute(stmt))]
 
-    async def _scalar(self, stmt) -> Any:
-        return (await self.conn.execute(stmt)).scalar()
+    async def _scalar(self, stmt, params: dict | None = None) -> Any:
+        return (await self.conn.execute(stmt, params)).scalar()
 
     def _contains(self, column, value: dict | None):
         return json_contains(column, value, self.dialect) if value else sa.true()
@@ -460,11 +465,6 @@ class SqlStorage:
             .returning(*r.c)
         )
 
-    _NEXT_DUE = sa.select(sa.func.min(t.runs.c.available_at)).where(
-        t.runs.c.status == "pending",
-        t.runs.c.available_at > sa.bindparam("p_now", type_=t.Time),
-    )
-
     async def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> Claim:
         params = {
             "p_now": now,
@@ -477,8 +477,7 @@ class SqlStorage:
             runs = sorted((_record(row) for row in rows), key=lambda run: run["created_at"])
             next_due = None
             if len(runs) < limit:
-                result = await tx.conn.execute(self._NEXT_DUE, {"p_now": now})
-                next_due = _aware(result.scalar())
+                next_due = _aware(await tx._scalar(NEXT_DUE, {"p_now": now}))
             return Claim(runs, next_due)
 
     async def heartbeat(

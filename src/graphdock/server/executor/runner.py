@@ -23,7 +23,11 @@ from graphdock.server.services import clock
 from graphdock.server.services.graphs import GraphRegistry
 from graphdock.server.services.runs import RESULT_EVENT, RunService
 from graphdock.server.services.runs import shape as run_shape
-from graphdock.server.services.state import thread_interrupts, thread_status
+from graphdock.server.services.state import (
+    CHECKPOINT_ADDRESS_KEYS,
+    thread_interrupts,
+    thread_status,
+)
 from graphdock.server.services.webhooks import WebhookSender
 
 log = logging.getLogger("graphdock.executor")
@@ -169,10 +173,9 @@ class RunExecutor:
         }
         run_config = config
         if kwargs.get("checkpoint"):
-            run_config = {
-                **config,
-                "configurable": {**config["configurable"], **kwargs["checkpoint"]},
-            }
+            # Only the address within this run's own thread (the service refused any other).
+            start = {k: v for k, v in kwargs["checkpoint"].items() if k in CHECKPOINT_ADDRESS_KEYS}
+            run_config = {**config, "configurable": {**config["configurable"], **start}}
         modes = kwargs.get("stream_mode") or ["values"]
         subgraphs = bool(kwargs.get("subgraphs"))
         shaper = EventShaper(modes)

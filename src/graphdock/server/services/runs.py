@@ -23,6 +23,7 @@ from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, 
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
 from graphdock.server.services.ids import is_uuid, uuid7
+from graphdock.server.services.state import CHECKPOINT_ADDRESS_KEYS, checkpoint_address
 from graphdock.server.services.threads import ThreadService
 from graphdock.server.services.webhooks import check_webhook_url
 
@@ -197,8 +198,16 @@ class RunService:
                     "status": "busy",
                     "updated_at": now,
                     "metadata": {**thread["metadata"], **graph_meta},
-                    # the thread keeps the config its latest run was given (without internals)
-                    "config": {**config, "configurable": dict(config.get("configurable") or {})},
+                    # the thread keeps the config its latest run was given, without internals
+                    # and without a checkpoint to start from (state reads follow the latest)
+                    "config": {
+                        **config,
+                        "configurable": {
+                            k: v
+                            for k, v in (config.get("configurable") or {}).items()
+                            if k != "thread_id" and k not in CHECKPOINT_ADDRESS_KEYS
+                        },
+                    },
                 },
             )
         for old in closed:
@@ -252,8 +261,10 @@ class RunService:
             "assistant_id": assistant["assistant_id"],
             "user_id": ctx.identity,
         }
-        checkpoint = body.get("checkpoint") or (
-            {"checkpoint_id": body["checkpoint_id"]} if body.get("checkpoint_id") else None
+        checkpoint = checkpoint_address(
+            body.get("checkpoint")
+            or ({"checkpoint_id": body["checkpoint_id"]} if body.get("checkpoint_id") else None),
+            thread_id,
         )
         durability = body.get("durability") or (
             "exit" if body.get("checkpoint_during") is False else "async"

@@ -7,6 +7,36 @@ from typing import Any
 from langgraph.types import StateSnapshot
 
 from graphdock.server.serde import to_jsonable
+from graphdock.server.services.errors import Invalid
+from graphdock.server.services.ids import canonical_uuid
+
+# The keys that address a checkpoint within a thread. A client's checkpoint reference is
+# narrowed to these: the thread is always the one the request's path names.
+CHECKPOINT_ADDRESS_KEYS = ("checkpoint_ns", "checkpoint_id", "checkpoint_map")
+
+
+def checkpoint_address(value: Any, thread_id: str, field: str = "checkpoint") -> dict | None:
+    """A checkpoint reference from a request body, on the thread `thread_id` only.
+
+    Clients echo whole checkpoint dicts back (`thread_id` included), so a `thread_id` equal
+    to the path's is accepted; another thread's is refused. Merging the reference into a
+    run's config as it came would let it read and write that other thread, whoever owns it.
+    """
+    if not value:
+        return None
+    if not isinstance(value, dict):
+        raise Invalid(f"Invalid {field}: expected an object")
+    other = value.get("thread_id")
+    if other is not None and canonical_uuid(str(other)) != thread_id:
+        raise Invalid(
+            f"Invalid {field}: its thread_id ({other}) is not this thread ({thread_id}); "
+            "a checkpoint can only be used on the thread it belongs to"
+        )
+    address = {k: value[k] for k in CHECKPOINT_ADDRESS_KEYS if value.get(k) is not None}
+    for key, item in address.items():
+        if isinstance(item, str) and "\x00" in item:
+            raise Invalid(f"Invalid {field}.{key}: it must not contain NUL characters")
+    return address
 
 
 def interrupt_view(interrupt: Any) -> dict:

@@ -19,6 +19,7 @@ from graphdock.server.services.graphs import GraphRegistry
 from graphdock.server.services.ids import is_uuid, uuid4, uuid7
 from graphdock.server.services.sorting import sort_of
 from graphdock.server.services.state import (
+    checkpoint_address,
     empty_state,
     requested_ref,
     snapshot_view,
@@ -326,8 +327,7 @@ class ThreadService:
             "thread_id": record["thread_id"],
         }
         configurable.setdefault("checkpoint_ns", "")
-        if checkpoint:
-            configurable.update({k: v for k, v in _checked(checkpoint).items() if v is not None})
+        configurable.update(checkpoint_address(checkpoint, record["thread_id"]) or {})
         config: dict[str, Any] = {"configurable": configurable}
         if record["metadata"].get("graph_id"):
             config["metadata"] = {"graph_id": record["metadata"]["graph_id"]}
@@ -373,7 +373,7 @@ class ThreadService:
             return []
         entry = self._graph_of(record)
         config = self._config(record, checkpoint)
-        before_config = before_config_of(before)
+        before_config = before_config_of(before, thread_id)
         out = []
         async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
             try:
@@ -455,23 +455,17 @@ class ThreadService:
             await tx.update_thread(thread_id, values)
 
 
-def before_config_of(before: Any) -> dict | None:
-    """`before` as a checkpoint id, a checkpoint dict, or a config `{"configurable": ...}`."""
+def before_config_of(before: Any, thread_id: str) -> dict | None:
+    """`before` as a checkpoint id, a checkpoint dict, or a config `{"configurable": ...}`,
+    on this thread only."""
     if not before:
         return None
     if isinstance(before, str):
-        return {"configurable": _checked({"checkpoint_id": before})}
-    if isinstance(before.get("configurable"), dict):
-        return {"configurable": _checked(before["configurable"])}
-    return {"configurable": _checked(before)}
-
-
-def _checked(checkpoint: dict) -> dict:
-    """Checkpoint ids are looked up in the database, whose text cannot hold NUL characters."""
-    for key, value in checkpoint.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise Invalid(f"Invalid {key}: it must not contain NUL characters")
-    return checkpoint
+        before = {"checkpoint_id": before}
+    elif isinstance(before.get("configurable"), dict):
+        before = before["configurable"]
+    address = checkpoint_address(before, thread_id, "before")
+    return {"configurable": {"thread_id": thread_id, **(address or {})}}
 
 
 def _state_update(update: dict) -> StateUpdate:

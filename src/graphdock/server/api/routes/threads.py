@@ -83,11 +83,8 @@ async def get_state(thread_id: str, request: Request, subgraphs: bool = False):
 @router.post("/threads/{thread_id}/state", summary="Update Thread State")
 async def update_state(thread_id: str, body: models.ThreadStateUpdate, request: Request):
     thread_id = uuid_id(thread_id, "thread")
-    fields = body.fields()
-    if isinstance(fields.get("checkpoint"), dict):
-        fields["checkpoint"] = {k: v for k, v in fields["checkpoint"].items() if k != "thread_id"}
     return json_response(
-        await services(request).threads.update_state(thread_id, fields, context(request))
+        await services(request).threads.update_state(thread_id, body.fields(), context(request))
     )
 
 
@@ -107,10 +104,12 @@ async def get_state_at(
 @router.post("/threads/{thread_id}/state/checkpoint", summary="Get Thread State At Checkpoint")
 async def post_state_at(thread_id: str, body: models.ThreadStateCheckpoint, request: Request):
     thread_id = uuid_id(thread_id, "thread")
-    checkpoint = {k: v for k, v in body.checkpoint.fields().items() if k != "thread_id"}
     return json_response(
         await services(request).threads.get_state(
-            thread_id, context(request), checkpoint=checkpoint, subgraphs=body.subgraphs
+            thread_id,
+            context(request),
+            checkpoint=body.checkpoint.fields(),
+            subgraphs=body.subgraphs,
         )
     )
 
@@ -133,17 +132,13 @@ async def get_history(
 async def post_history(thread_id: str, body: models.ThreadHistory, request: Request):
     thread_id = uuid_id(thread_id, "thread")
     fields = body.fields()
-    before = fields.get("before")
-    checkpoint = fields.get("checkpoint")
-    if isinstance(checkpoint, dict):
-        checkpoint = {k: v for k, v in checkpoint.items() if k != "thread_id"}
     return json_response(
         await services(request).threads.history(
             thread_id,
             context(request),
             limit=fields.get("limit", 1),
-            before=before,
+            before=fields.get("before"),
             metadata=fields.get("metadata"),
-            checkpoint=checkpoint,
+            checkpoint=fields.get("checkpoint"),
         )
     )

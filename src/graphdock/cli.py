@@ -214,7 +214,7 @@ def _check_auth(args, config) -> str | None:
     """The startup line about auth, or None (after saying why) when the server must not start:
     `serve` needs API keys or custom auth unless told --no-auth / GRAPHDOCK_AUTH=off."""
     from graphdock.server.api.auth import AuthSetupError, Security, auth_disabled
-    from graphdock.server.api.middleware import RateLimiter
+    from graphdock.server.api.limits import RateLimiter
 
     if args.no_auth:
         os.environ["GRAPHDOCK_AUTH"] = "off"  # the reloader's server process reads it too

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from graphdock.server.adapters.sql.filters import json_contains
-from graphdock.server.api.auth import matches
+from graphdock.server.services.access import matches
 from tests.conftest import BACKENDS
 
 ROWS = {

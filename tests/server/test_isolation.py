@@ -123,9 +123,7 @@ async def test_a_checkpoint_of_the_same_thread_still_forks(graphdock_server):
     history = await client.threads.get_history(thread, limit=100)
     after_a = next(s for s in history if s["next"] == ["b"])
     assert after_a["checkpoint"]["thread_id"] == thread
-    result = await client.runs.wait(
-        thread, "agent", input=None, checkpoint=after_a["checkpoint"]
-    )
+    result = await client.runs.wait(thread, "agent", input=None, checkpoint=after_a["checkpoint"])
     assert result["count"] == 2
     assert [m["content"] for m in result["messages"]] == ["hello", "a", "b"]
     state = await client.threads.get_state(thread, checkpoint=after_a["checkpoint"])

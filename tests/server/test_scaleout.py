@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -207,15 +209,20 @@ def many_runs_each_once(apis, workers, tmp_path, n: int = 200) -> None:
 def test_semantic_search_on_postgres_with_pgvector(tmp_path):
     """The store's semantic search on Postgres, with pgvector. The machine's PostgreSQL has
     no pgvector: this one runs on the PostgreSQL (with pgvector) that the `pgserver` package
-    ships."""
+    ships.
+
+    Its data lives outside pytest's temp root: run as root, pgserver hands the folder to a
+    user of its own, and another pytest session starting meanwhile resets that root to 0700,
+    which locks that user out mid-start."""
     pgserver = pytest.importorskip(
         "pgserver", reason="pgserver (a PostgreSQL with pgvector) is not installed"
     )
-    pg = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    pg_dir = Path(tempfile.mkdtemp(prefix="graphdock-pgvector-"))
+    pg = pgserver.get_server(pg_dir, cleanup_mode="stop")
     server = None
     try:
         pg.psql("CREATE DATABASE gd_vector;")
-        url = f"postgresql://postgres@/gd_vector?host={tmp_path / 'pg'}"
+        url = f"postgresql://postgres@/gd_vector?host={pg_dir}"
         server = ServerProcess(tmp_path / "srv", backend="postgres", database_url=url).start()
         client = get_sync_client(url=server.url, api_key=None)
         docs = {
@@ -235,6 +242,7 @@ def test_semantic_search_on_postgres_with_pgvector(tmp_path):
             server.stop()
             scaleout.drop_prefix(server.redis_prefix)
         pg.cleanup()
+        shutil.rmtree(pg_dir, ignore_errors=True)
 
 
 async def test_processes_starting_together_add_each_system_assistant_once():

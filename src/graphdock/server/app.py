@@ -148,8 +148,18 @@ async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitSt
 
 
 def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
-    from graphdock.server.api import errors, middleware
+    """The ASGI app: the API's routers (each route declares its authorization), the error
+    handlers, and around them the body-size limit and CORS (outermost, so that even a 401
+    or 413 carries the headers a browser needs to read it). Raises AuthSetupError or
+    ValueError, with a one-line message, when auth or the rate limit is misconfigured."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    from graphdock.server.api import errors
+    from graphdock.server.api.auth import Security
+    from graphdock.server.api.caller import Gate
+    from graphdock.server.api.limits import BodyLimit, RateLimiter
     from graphdock.server.api.routes import assistants, crons, runs, store, system, threads
+    from graphdock.server.config import CorsConfig
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -157,25 +167,41 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
             app.state.services = services
             yield
 
+    loaded = config or load_config(settings.config_path)
     app = FastAPI(
         title="graphdock",
         version=__version__,
         description="An open LangGraph API server.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by the system router, as public routes
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,
+    )
+    app.state.gate = Gate(
+        Security.from_config(loaded, os.environ),
+        RateLimiter.parse(os.environ.get("GRAPHDOCK_RATE_LIMIT")),
     )
     errors.install(app)
-    for router in (system.router, assistants.router, threads.router, runs.router, runs.stateless):
-        app.include_router(router)
-    loaded = config or load_config(settings.config_path)
-    middleware.install(app, loaded)  # auth, API keys, CORS, size and rate limits
     disabled = loaded.http.disabled
+    routers = [system.router, assistants.router, threads.router, runs.router, runs.stateless]
     if "crons" not in disabled:
-        app.include_router(crons.router)
+        routers.append(crons.router)
     if "store" not in disabled:
-        app.include_router(store.router)
+        routers.append(store.router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=loaded.http.max_request_bytes)
+    cors = loaded.http.cors or CorsConfig()
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=cors.allow_origins,
+        allow_methods=cors.allow_methods,
+        allow_headers=cors.allow_headers,
+        allow_credentials=cors.allow_credentials,
+        allow_origin_regex=cors.allow_origin_regex,
+        expose_headers=cors.expose_headers,
+        max_age=cors.max_age,
+    )
     return app
 
 

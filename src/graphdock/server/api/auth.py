@@ -2,18 +2,17 @@
 
 `Security` is decided once at start-up from `langgraph.json` (`auth.path`,
 `http.configurable_headers`) and the environment (`GRAPHDOCK_API_KEYS`,
-`GRAPHDOCK_API_KEYS_FILE`, `GRAPHDOCK_AUTH=off`). The gateway middleware
-(api/middleware.py) asks it, on every request:
+`GRAPHDOCK_API_KEYS_FILE`, `GRAPHDOCK_AUTH=off`). For each request to a non-public route
+(api/caller.py) it answers:
 
 1. `authenticate`: the API key (`x-api-key`, compared in constant time), then the custom
    `@auth.authenticate` handler, which gets the request's parts by parameter name
    (`authorization`, `headers`, `method`, `path`, `path_params`, `query_params`, `body`,
    `request`, `scope`) as the official server passes them and returns the user.
-2. `authorize`: the `@auth.on` handler for the route's (resource, action), most specific
-   first, with a value the handler may change (stamp an owner into `metadata`, scope a
-   store namespace). What it changed is written back into the request before the route
-   reads it; the filter it returns goes into `RequestContext.access[resource]`, which the
-   services hand to storage on every read, search, count, update and delete.
+2. `authorize`: the `@auth.on` handler for a (resource, action), most specific first, with
+   a value the handler may change (stamp an owner into `metadata`, scope a store
+   namespace). The route applies what it changed; the filter it returns becomes the
+   resource's storage filter for the rest of the request.
 """
 
 from __future__ import annotations
@@ -29,15 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
 from graphdock.server.api.errors import ApiError
 
 log = logging.getLogger("graphdock.auth")
 
-# Reachable without credentials, as the reference's meta routes are.
-PUBLIC_PATHS = frozenset(
-    {"/", "/ok", "/info", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/metrics"}
-)
 # Request headers that never reach a run's config, whatever `configurable_headers` says.
 SECRET_HEADERS = frozenset(
     {
@@ -189,44 +185,6 @@ def normalize_user(result: Any) -> AuthUser:
     return AuthUser(_jsonable(data), result)
 
 
-# ---------------------------------------------------------------- filters in Python
-def matches(metadata: Any, flt: Mapping[str, Any] | None) -> bool:
-    """Does a record's metadata pass an auth filter (the same rules storage applies)?"""
-    if not flt:
-        return True
-    if not isinstance(metadata, Mapping):
-        return False
-    for key, expected in flt.items():
-        actual = metadata.get(key)
-        if (
-            isinstance(expected, Mapping)
-            and expected
-            and all(k in ("$eq", "$contains") for k in expected)
-        ):
-            for op, operand in expected.items():
-                if op == "$eq" and actual != operand:
-                    return False
-                if op == "$contains":
-                    items = operand if isinstance(operand, list) else [operand]
-                    if not isinstance(actual, list) or any(i not in actual for i in items):
-                        return False
-        elif not _contains(actual, expected):
-            return False
-    return True
-
-
-def _contains(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, Mapping):
-        return isinstance(actual, Mapping) and all(
-            k in actual and _contains(actual[k], v) for k, v in expected.items()
-        )
-    if isinstance(expected, list):
-        return isinstance(actual, list) and all(
-            any(_contains(a, e) for a in actual) for e in expected
-        )
-    return actual == expected and type(actual) is type(expected)
-
-
 # ---------------------------------------------------------------- set-up
 def read_api_keys(environ: Mapping[str, str] | None = None) -> list[str]:
     """Keys from GRAPHDOCK_API_KEYS (comma-separated) and GRAPHDOCK_API_KEYS_FILE (one a
@@ -345,29 +303,28 @@ class Security:
             raise ApiError(401, "Invalid API key")
         return sent
 
-    async def authenticate(
-        self, scope: dict, body: Any, path_params: dict, request_factory: Callable[[], Any]
-    ) -> AuthUser | None:
+    async def authenticate(self, request: Request) -> AuthUser | None:
+        """The custom `authenticate` handler's user, given the parts it asks for by name."""
         fn = self.auth._authenticate_handler if self.auth is not None else None
         if fn is None:
             return None
-        from starlette.datastructures import QueryParams
-
+        scope = request.scope
         raw_headers = scope.get("headers") or []
         available: dict[str, Callable[[], Any]] = {
-            "request": request_factory,
-            "body": lambda: body if isinstance(body, dict) else {},
+            "request": lambda: request,
             "path": lambda: scope["path"],
             "method": lambda: scope["method"],
-            "path_params": lambda: dict(path_params),
-            "query_params": lambda: QueryParams(scope.get("query_string") or b""),
+            "path_params": lambda: dict(request.path_params),
+            "query_params": lambda: request.query_params,
             "headers": lambda: dict(raw_headers),
             "authorization": lambda: _header(raw_headers, b"authorization"),
             "scope": lambda: scope,
             "scopes": lambda: [],
             "user": lambda: None,
         }
-        kwargs = {name: available[name]() for name in self._params}
+        kwargs = {name: available[name]() for name in self._params if name != "body"}
+        if "body" in self._params:
+            kwargs["body"] = await _json_body(request)
         try:
             result = fn(**kwargs)
             if inspect.isawaitable(result):
@@ -423,6 +380,19 @@ class Security:
             type(result).__name__,
         )
         raise ApiError(500, "Authorization handler returned an invalid result")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (the route's own parse of it), or {} for any other body."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return {}
+    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+        return {}
+    if not await request.body():
+        return {}
+    body = await request.json()
+    return body if isinstance(body, dict) else {}
 
 
 def _header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -1,4 +1,4 @@
-"""What every route needs: the services, the caller's context, and checked path ids."""
+"""What every route needs: the services, and checked path ids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from graphdock.server.api.errors import ApiError
-from graphdock.server.services.context import RequestContext
 from graphdock.server.services.ids import canonical_uuid
 
 if TYPE_CHECKING:
@@ -16,13 +15,6 @@ if TYPE_CHECKING:
 
 def services(request: Request) -> Services:
     return request.app.state.services
-
-
-def context(request: Request) -> RequestContext:
-    ctx = getattr(request.state, "ctx", None)
-    return (
-        ctx if ctx is not None else RequestContext(request_id=request.headers.get("x-request-id"))
-    )
 
 
 def uuid_id(value: str, kind: str, message: str | None = None) -> str:

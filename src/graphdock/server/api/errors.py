@@ -15,10 +15,13 @@ from graphdock.server.services.errors import ServiceError
 log = logging.getLogger("graphdock.api")
 
 
-class ApiError(Exception):
+class ApiError(StarletteHTTPException):
+    """An HTTP error with its `detail`; an HTTPException, so that FastAPI passes it on
+    untouched even when it is raised while the request body is read."""
+
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
+        super().__init__(status, detail, headers)
+        self.status = status
 
 
 def _location(loc: tuple) -> str:

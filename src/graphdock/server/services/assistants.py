@@ -169,13 +169,23 @@ class AssistantService:
             f"- One of the registered graphs: {', '.join(self.graphs.ids)}"
         )
 
+    def is_system(self, assistant_id: str) -> bool:
+        """One of the assistants the server made for its graphs (by UUID or graph name)."""
+        return assistant_id in self.graphs or assistant_id in self.graphs.system_assistant_ids()
+
+    def run_access(self, assistant_id: str, ctx: RequestContext) -> dict | None:
+        """The filter an assistant must pass to be run (or scheduled) by this caller:
+        none for the system assistants, which are everyone's to run."""
+        return None if self.is_system(assistant_id) else ctx.filter_for("assistants")
+
     async def resolve(
         self, assistant_id: str, ctx: RequestContext, *, not_found: str | None = None
     ) -> dict:
-        """An assistant by UUID, or the system assistant of a graph named in its place."""
+        """The assistant a run or cron names: by UUID, or the system assistant of a graph
+        named in its place."""
         assistant_id = self.resolve_id(assistant_id)
         async with self.storage.begin() as tx:
-            record = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+            record = await tx.get_assistant(assistant_id, self.run_access(assistant_id, ctx))
         if record is None:
             raise NotFound(not_found or f"Assistant {assistant_id} not found")
         return record

@@ -5,18 +5,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphdock.server.services.errors import Forbidden
+
+Filter = dict[str, Any]
+
+
+class AccessNotAuthorized(Forbidden):
+    """A service reached a resource the request's route never authorized: refused, so that
+    a route that forgets its auth handler shows nothing rather than everything."""
+
+    def __init__(self, resource: str):
+        super().__init__(f"This request is not authorized to use {resource}")
+        self.resource = resource
+
 
 @dataclass
 class RequestContext:
-    user: dict[str, Any] | None = None  # identity, permissions, display_name, ...
+    user: dict[str, Any] | None = None
+    """The authenticated user (identity, permissions, display_name, ...), if any."""
     request_id: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)  # forwarded to run config
-    access: dict[str, dict | None] = field(default_factory=dict)  # resource -> metadata filter
+    headers: dict[str, str] = field(default_factory=dict)
+    """Request headers forwarded into a run's config (`http.configurable_headers`)."""
+    access: dict[str, Filter | None] = field(default_factory=dict)
+    """Resource -> the metadata filter its auth handler returned (None: no restriction)."""
+    enforced: bool = False
+    """Custom auth is on: a resource must have been authorized before it is used."""
 
-    def filter_for(self, resource: str) -> dict | None:
-        return self.access.get(resource)
+    def allow(self, resource: str, flt: Filter | None) -> None:
+        """Record an auth handler's answer for `resource` (several answers: all apply)."""
+        earlier = self.access.get(resource)
+        self.access[resource] = {**earlier, **flt} if earlier and flt else flt or earlier
 
-    def stamp_for(self, resource: str) -> dict:
+    def filter_for(self, resource: str) -> Filter | None:
+        if resource in self.access:
+            return self.access[resource]
+        if self.enforced:
+            raise AccessNotAuthorized(resource)
+        return None
+
+    def stamp_for(self, resource: str) -> dict[str, Any]:
         """The metadata a record made for this caller needs to pass its own filter
         (`{"owner": {"$eq": "a"}}` gives `{"owner": "a"}`; `$contains` gives a list)."""
         out: dict[str, Any] = {}
@@ -36,3 +63,4 @@ class RequestContext:
 
 
 ANONYMOUS = RequestContext()
+"""The server's own work (sweeps, schedules): not a request, sees every record."""

@@ -122,7 +122,9 @@ class RunService:
         to_cancel: list[str] = []
         closed: list[str] = []
         async with self.storage.begin() as tx:
-            assistant = await tx.get_assistant(assistant_id, ctx.filter_for("assistants"))
+            assistant = await tx.get_assistant(
+                assistant_id, self.assistants.run_access(assistant_id, ctx)
+            )
             if assistant is None:
                 raise NotFound("Thread or assistant not found.")
             graph_meta = {

@@ -7,13 +7,16 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from graphdock.server.api import models
-from graphdock.server.api.deps import context, services, uuid_id
+from graphdock.server.api.access import requires
+from graphdock.server.api.caller import Caller, CallerDep
+from graphdock.server.api.deps import services, uuid_id
 from graphdock.server.api.errors import ApiError
 from graphdock.server.api.responses import json_response, no_content, project
+from graphdock.server.api.routing import api_router
 from graphdock.server.api.sse import (
     WatchfulStreamingResponse,
     error_frame,
@@ -24,8 +27,11 @@ from graphdock.server.ports.bus import thread_channel
 from graphdock.server.services.runs import RUN_FIELDS, STREAM_MODES
 
 log = logging.getLogger("graphdock.api")
-router = APIRouter(tags=["Thread Runs"])
-stateless = APIRouter(tags=["Stateless Runs"])
+router = api_router(tags=["Thread Runs"])
+stateless = api_router(tags=["Stateless Runs"])
+# Creating a run is the threads resource's `create_run`; a run on a user-made assistant
+# must also pass that assistant's `read` handler (the system ones are everyone's).
+CREATE_RUN = ("threads.create_run", "assistants.read")
 
 KEEPALIVE_SECONDS = 5.0
 RUN_SELECT = (*RUN_FIELDS, "langsmith_session_name")
@@ -38,8 +44,53 @@ def _locations(thread_id: str, run_id: str, tail: str) -> dict[str, str]:
     }
 
 
-async def _create(request: Request, thread_id: str | None, body: models.RunBase) -> dict:
-    return await services(request).runs.create(thread_id, body.fields(), context(request))
+async def _create(
+    request: Request, caller: Caller, thread_id: str | None, body: models.RunBase
+) -> dict:
+    fields = await authorize_run(request, caller, body.fields(), thread_id)
+    if thread_id is not None:
+        thread_id = uuid_id(thread_id, "thread", "Invalid thread ID")
+    return await services(request).runs.create(thread_id, fields, caller.ctx)
+
+
+async def authorize_run(
+    request: Request, caller: Caller, fields: dict, thread_id: str | None
+) -> dict:
+    """Run the auth handlers a new run needs, with the values the official server gives
+    them; the handler may change the run's metadata."""
+    value = {
+        "thread_id": thread_id,
+        "assistant_id": fields.get("assistant_id"),
+        "run_id": None,
+        "status": "pending",
+        "metadata": fields.get("metadata") or {},
+        "prevent_insert_if_inflight": True,
+        "multitask_strategy": fields.get("multitask_strategy"),
+        "if_not_exists": fields.get("if_not_exists"),
+        "after_seconds": fields.get("after_seconds"),
+        "kwargs": {k: fields[k] for k in RUN_KWARGS_SEEN_BY_AUTH if k in fields},
+    }
+    await caller.authorize("threads.create_run", value, target=fields, writable=("metadata",))
+    if thread_id is None and value["metadata"]:
+        # the run's new thread carries the run's metadata (an owner, say), as in the reference
+        fields["thread_metadata"] = {**(fields.get("thread_metadata") or {}), **value["metadata"]}
+    assistant_id = fields.get("assistant_id")
+    if isinstance(assistant_id, str) and not services(request).assistants.is_system(assistant_id):
+        await caller.authorize("assistants.read", {"assistant_id": assistant_id})
+    return fields
+
+
+RUN_KWARGS_SEEN_BY_AUTH = (
+    "input",
+    "command",
+    "config",
+    "context",
+    "stream_mode",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+    "checkpoint",
+)
 
 
 async def _stop_quietly(svc, run: dict) -> None:
@@ -106,65 +157,83 @@ async def _wait(request: Request, run: dict, *, on_disconnect: str | None = None
 
 # ---------------------------------------------------------------- thread runs
 @router.post("/threads/{thread_id}/runs", summary="Create Background Run")
-async def create_run(thread_id: str, body: models.RunCreateStateful, request: Request):
-    thread_id = uuid_id(thread_id, "thread", "Invalid thread ID")
-    run = await _create(request, thread_id, body)
+@requires(*CREATE_RUN)
+async def create_run(
+    thread_id: str, body: models.RunCreateStateful, request: Request, caller: CallerDep
+):
+    run = await _create(request, caller, thread_id, body)
     return json_response(
-        run, headers={"content-location": f"/threads/{thread_id}/runs/{run['run_id']}"}
+        run, headers={"content-location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
     )
 
 
 @router.post("/threads/{thread_id}/runs/stream", summary="Create Run, Stream Output")
-async def stream_run(thread_id: str, body: models.RunCreateStateful, request: Request):
-    thread_id = uuid_id(thread_id, "thread")
-    run = await _create(request, thread_id, body)
+@requires(*CREATE_RUN)
+async def stream_run(
+    thread_id: str, body: models.RunCreateStateful, request: Request, caller: CallerDep
+):
+    run = await _create(request, caller, thread_id, body)
     return _stream(request, run, on_disconnect=body.on_disconnect)
 
 
 @router.post("/threads/{thread_id}/runs/wait", summary="Create Run, Wait for Output")
-async def wait_run(thread_id: str, body: models.RunCreateStateful, request: Request):
-    thread_id = uuid_id(thread_id, "thread")
-    run = await _create(request, thread_id, body)
+@requires(*CREATE_RUN)
+async def wait_run(
+    thread_id: str, body: models.RunCreateStateful, request: Request, caller: CallerDep
+):
+    run = await _create(request, caller, thread_id, body)
     return await _wait(request, run, on_disconnect=body.on_disconnect)
 
 
+async def _read_run(caller: Caller, thread_id: str, run_id: str) -> tuple[str, str]:
+    await caller.authorize("threads.read", {"thread_id": thread_id, "run_id": run_id})
+    return uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+
+
 @router.get("/threads/{thread_id}/runs", summary="List Runs")
+@requires("threads.search")
 async def list_runs(
     thread_id: str,
     request: Request,
+    caller: CallerDep,
     limit: int = Query(10, ge=1, le=1000),
     offset: int = Query(0, ge=0),
     status: str | None = None,
     select: list[str] | None = Query(None),
 ):
+    await caller.authorize("threads.search", {"thread_id": thread_id, "metadata": {}})
     thread_id = uuid_id(thread_id, "thread")
     if select:
         bad = [s for s in select if s not in RUN_SELECT]
         if bad:
             raise ApiError(422, f"Invalid select columns: {bad}. Expected: {set(RUN_SELECT)}")
     runs = await services(request).runs.list(
-        thread_id, context(request), limit=limit, offset=offset, status=status
+        thread_id, caller.ctx, limit=limit, offset=offset, status=status
     )
     return json_response(project(runs, select))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", summary="Get Run")
-async def get_run(thread_id: str, run_id: str, request: Request):
-    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
-    return json_response(await services(request).runs.get(thread_id, run_id, context(request)))
+@requires("threads.read")
+async def get_run(thread_id: str, run_id: str, request: Request, caller: CallerDep):
+    thread_id, run_id = await _read_run(caller, thread_id, run_id)
+    return json_response(await services(request).runs.get(thread_id, run_id, caller.ctx))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", summary="Delete Run", status_code=204)
-async def delete_run(thread_id: str, run_id: str, request: Request):
+@requires("threads.delete")
+async def delete_run(thread_id: str, run_id: str, request: Request, caller: CallerDep):
+    await caller.authorize("threads.delete", {"thread_id": thread_id, "run_id": run_id})
     thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
-    await services(request).runs.delete(thread_id, run_id, context(request))
+    await services(request).runs.delete(thread_id, run_id, caller.ctx)
     return no_content()
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", summary="Join Run")
-async def join_run(thread_id: str, run_id: str, request: Request):
-    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
-    run = await services(request).runs.find_run(thread_id, run_id, context(request))
+@requires("threads.read")
+async def join_run(thread_id: str, run_id: str, request: Request, caller: CallerDep):
+    thread_id, run_id = await _read_run(caller, thread_id, run_id)
+    run = await services(request).runs.find_run(thread_id, run_id, caller.ctx)
     if run is None:
         return json_response(
             {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
@@ -173,19 +242,21 @@ async def join_run(thread_id: str, run_id: str, request: Request):
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", summary="Join Run Stream")
+@requires("threads.read")
 async def join_run_stream(
     thread_id: str,
     run_id: str,
     request: Request,
+    caller: CallerDep,
     stream_mode: list[str] | None = Query(None),
     cancel_on_disconnect: str = "false",
 ):
-    thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
+    thread_id, run_id = await _read_run(caller, thread_id, run_id)
     modes = [m for value in (stream_mode or []) for m in value.split(",") if m]
     for mode in modes:
         if mode not in STREAM_MODES:
             raise ApiError(422, f"Invalid stream mode: {mode}")
-    run = await services(request).runs.find_run(thread_id, run_id, context(request))
+    run = await services(request).runs.find_run(thread_id, run_id, caller.ctx)
     if run is None:
         return sse_response(_single(error_frame("HTTPException", "404: Run not found")))
     cancel = cancel_on_disconnect.lower() in ("true", "yes", "1")
@@ -203,12 +274,20 @@ async def _single(data: bytes) -> AsyncIterator[bytes]:
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel Run")
+@requires("threads.update")
 async def cancel_run(
-    thread_id: str, run_id: str, request: Request, wait: str = "false", action: str = "interrupt"
+    thread_id: str,
+    run_id: str,
+    request: Request,
+    caller: CallerDep,
+    wait: str = "false",
+    action: str = "interrupt",
 ):
+    value = {"thread_id": thread_id, "run_id": run_id, "action": action}
+    await caller.authorize("threads.update", value)
     thread_id, run_id = uuid_id(thread_id, "thread"), uuid_id(run_id, "run")
     svc = services(request).runs
-    ctx = context(request)
+    ctx = caller.ctx
     await svc.cancel(thread_id, run_id, ctx, action=action)
     if wait.lower() in ("true", "1", "yes"):
         run = await svc.find_run(thread_id, run_id, ctx)
@@ -225,14 +304,18 @@ def no_content_with(status: int):
 
 
 @router.get("/threads/{thread_id}/stream", summary="Join Thread Stream")
-async def join_thread_stream(thread_id: str, request: Request, stream_modes: str = "run_modes"):
+@requires("threads.read")
+async def join_thread_stream(
+    thread_id: str, request: Request, caller: CallerDep, stream_modes: str = "run_modes"
+):
+    await caller.authorize("threads.read", {"thread_id": thread_id})
     thread_id = uuid_id(thread_id, "thread")
     modes = [m for m in stream_modes.split(",") if m]
     for mode in modes:
         if mode not in ("run_modes", "lifecycle", "state_update"):
             raise ApiError(422, f"Invalid stream mode: {mode}")
     svc = services(request)
-    await svc.threads.get(thread_id, context(request))
+    await svc.threads.get(thread_id, caller.ctx)
     channel = thread_channel(thread_id)
     after = request.headers.get("last-event-id")
 
@@ -257,31 +340,52 @@ def _thread_event_wanted(event, modes: list[str]) -> bool:
 
 # ---------------------------------------------------------------- stateless runs
 @stateless.post("/runs", summary="Create Background Run")
-async def create_stateless_run(body: models.RunCreateStateless, request: Request):
-    run = await _create(request, None, body)
+@requires(*CREATE_RUN)
+async def create_stateless_run(
+    body: models.RunCreateStateless, request: Request, caller: CallerDep
+):
+    run = await _create(request, caller, None, body)
     return json_response(run, headers={"content-location": f"/runs/{run['run_id']}"})
 
 
 @stateless.post("/runs/stream", summary="Create Run, Stream Output")
-async def stream_stateless_run(body: models.RunCreateStateless, request: Request):
-    run = await _create(request, None, body)
+@requires(*CREATE_RUN)
+async def stream_stateless_run(
+    body: models.RunCreateStateless, request: Request, caller: CallerDep
+):
+    run = await _create(request, caller, None, body)
     return _stream(request, run, on_disconnect=body.on_disconnect)
 
 
 @stateless.post("/runs/wait", summary="Create Run, Wait for Output")
-async def wait_stateless_run(body: models.RunCreateStateless, request: Request):
-    run = await _create(request, None, body)
+@requires(*CREATE_RUN)
+async def wait_stateless_run(body: models.RunCreateStateless, request: Request, caller: CallerDep):
+    run = await _create(request, caller, None, body)
     return await _wait(request, run, on_disconnect=body.on_disconnect)
 
 
 @stateless.post("/runs/batch", summary="Create Run Batch")
-async def create_run_batch(body: list[models.RunCreateStateless], request: Request):
+@requires(*CREATE_RUN)
+async def create_run_batch(
+    body: list[models.RunCreateStateless], request: Request, caller: CallerDep
+):
     if not body:
         raise ApiError(422, "[] has less than 1 item")
-    return json_response([await _create(request, None, item) for item in body])
+    return json_response([await _create(request, caller, None, item) for item in body])
 
 
 @stateless.post("/runs/cancel", summary="Cancel Runs", status_code=204)
-async def cancel_runs(body: models.RunsCancel, request: Request, action: str = "interrupt"):
-    await services(request).runs.cancel_many(body.fields(), context(request), action=action)
+@requires("threads.update")
+async def cancel_runs(
+    body: models.RunsCancel, request: Request, caller: CallerDep, action: str = "interrupt"
+):
+    fields = body.fields()
+    value = {
+        "thread_id": fields.get("thread_id"),
+        "run_ids": fields.get("run_ids"),
+        "status": fields.get("status"),
+        "action": action,
+    }
+    await caller.authorize("threads.update", value)
+    await services(request).runs.cancel_many(fields, caller.ctx, action=action)
     return no_content()

@@ -1,24 +1,42 @@
-"""/ok, /info, /metrics: is the server up, what is it, how busy is it."""
+"""/ok, /info, /metrics, /docs: is the server up, what is it, how busy is it, what does it
+serve. All public, as the reference's meta routes are."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from fastapi import Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from graphdock import __version__
+from graphdock.server.api.access import public
 from graphdock.server.api.deps import services
 from graphdock.server.api.responses import json_response
+from graphdock.server.api.routing import BodyStats, api_router
 
-router = APIRouter(tags=["System"])
+router = api_router(tags=["System"])
 
 
 @router.get("/ok", summary="Health Check")
 @router.get("/", include_in_schema=False)
+@public
 async def ok(request: Request):
     return json_response({"ok": True, "services": {}})
 
 
+@router.get("/openapi.json", include_in_schema=False)
+@public
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", include_in_schema=False)
+@public
+async def docs(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{request.app.title} - docs")
+
+
 @router.get("/info", summary="Server Information")
+@public
 async def info(request: Request):
     import langgraph.version
 
@@ -46,6 +64,7 @@ async def info(request: Request):
 
 
 @router.get("/metrics", summary="System Metrics")
+@public
 async def metrics(request: Request, format: str = "prometheus"):
     svc = services(request)
     pool = svc.pool
@@ -53,7 +72,11 @@ async def metrics(request: Request, format: str = "prometheus"):
     maximum = pool.concurrency if pool else 0
     if format == "json":
         return json_response(
-            {"workers": {"max": maximum, "active": active, "available": maximum - active}}
+            {
+                "workers": {"max": maximum, "active": active, "available": maximum - active},
+                # request bodies received, and the JSON parses they took (one each)
+                "requests": {"bodies": BodyStats.bodies, "json_parses": BodyStats.parses},
+            }
         )
     body = (
         f"# TYPE lg_api_workers_max gauge\nlg_api_workers_max {maximum}\n"

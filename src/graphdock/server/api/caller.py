@@ -1,0 +1,138 @@
+"""Who is calling, admitted once per request before the endpoint runs.
+
+`admit` authenticates the caller (the API key, then the custom `authenticate` handler, which
+may read the body: the one parse the route makes anyway), applies the rate limit, and gives
+the endpoint a `Caller`. The endpoint builds each auth handler's value from its parsed,
+typed request and calls `Caller.authorize` with a permit its route declared; what the
+handler returns becomes the storage filter of that resource in `Caller.ctx`, the context
+every service call of the request takes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+
+from graphdock.server.api.access import Access
+from graphdock.server.api.auth import AuthUser, Security
+from graphdock.server.api.errors import ApiError
+from graphdock.server.api.limits import RateLimiter
+from graphdock.server.services.context import RequestContext
+
+log = logging.getLogger("graphdock.api")
+
+_SCOPE_KEY = "graphdock.caller"
+
+
+@dataclass
+class Gate:
+    """What admitting a caller needs, decided once at start-up."""
+
+    security: Security
+    rate: RateLimiter | None = None
+
+
+class Caller:
+    """The authenticated caller of one request."""
+
+    def __init__(
+        self, gate: Gate, access: Access, route: str, user: AuthUser | None, ctx: RequestContext
+    ):
+        self._gate = gate
+        self._access = access
+        self._route = route
+        self.user = user
+        self.ctx = ctx
+
+    async def authorize(
+        self,
+        permit: str,
+        value: dict[str, Any],
+        *,
+        target: dict[str, Any] | None = None,
+        writable: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        """Run the auth handler for `permit` (one the route declared) on `value`, which it
+        may change: what it changed of the `writable` keys is copied into `target` (the
+        request's fields). Its filter becomes the storage filter of the permit's resource."""
+        if permit not in self._access.permits:
+            raise RuntimeError(f"{self._route} runs the {permit} handler but does not declare it")
+        resource, _, action = permit.partition(".")
+        sent = {key: _snapshot(value.get(key, _MISSING)) for key in writable}
+        flt = await self._gate.security.authorize(self.user, resource, action, value)
+        if target is not None:
+            for key in writable:
+                new = value.get(key, _MISSING)
+                if new is not _MISSING and (key in target or _snapshot(new) != sent[key]):
+                    target[key] = list(new) if isinstance(new, tuple) else new
+        self.ctx.allow(resource, flt)
+        return flt
+
+
+async def admit(request: Request, access: Access, gate: Gate) -> Caller:
+    """Authenticate and rate-limit the request's caller; refuse with 401/403/429."""
+    sec = gate.security
+    scope = request.scope
+    headers = request.headers
+    ctx = RequestContext(
+        request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+        headers=sec.forwarded_headers(scope.get("headers") or []),
+        enforced=sec.auth is not None,
+    )
+    caller_key = None
+    user: AuthUser | None = None
+    if sec.api_keys:
+        caller_key = "key:" + _digest(sec.check_api_key(headers))
+    if sec.auth is not None:
+        user = await sec.authenticate(request)
+        if user is not None:
+            ctx.user = user.dict()
+            caller_key = "user:" + user.identity
+    if gate.rate is not None:
+        client = scope.get("client")
+        wait = gate.rate.take(caller_key or "ip:" + (client[0] if client else "?"))
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"Rate limit exceeded: at most {gate.rate.limit} requests per "
+                f"{gate.rate.describe_period()}; retry in {math.ceil(wait)} s",
+                {"retry-after": str(math.ceil(wait))},
+            )
+    route = scope.get("route")
+    caller = Caller(gate, access, getattr(route, "path", scope["path"]), user, ctx)
+    scope[_SCOPE_KEY] = caller
+    return caller
+
+
+def current_caller(request: Request) -> Caller:
+    caller = request.scope.get(_SCOPE_KEY)
+    if caller is None:  # a public route asking for a caller: a bug in its declaration
+        raise RuntimeError(f"{request.url.path} is public: it has no caller to authorize")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+_MISSING = object()
+
+
+def _snapshot(value: Any) -> bytes | None:
+    """A value's JSON form, to tell whether a handler changed it in place."""
+    if value is _MISSING:
+        return None
+    try:
+        return orjson.dumps(value, default=str)
+    except TypeError:
+        return None
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("latin-1", "replace")).hexdigest()[:16]

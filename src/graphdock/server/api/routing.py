@@ -1,0 +1,95 @@
+"""The route class every API router uses: one parse of each body, and no route without a
+declared authorization.
+
+`DeclaredRoute` reads the access its endpoint declares (api/access.py). A route that
+declares nothing answers 403 to everyone; a non-public route admits its caller
+(api/caller.py) before FastAPI solves the endpoint's parameters. `JsonRequest` parses a
+JSON body once, with orjson, refuses what no backend can store (api/limits.py) and counts
+the parses, so a test can prove that nothing reads a body twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from graphdock.server.api.access import Access, access_of
+from graphdock.server.api.caller import Gate, admit
+from graphdock.server.api.errors import ApiError
+from graphdock.server.api.limits import check_json
+
+log = logging.getLogger("graphdock.api")
+
+
+class BodyStats:
+    """How many request bodies arrived and how many JSON parses they took."""
+
+    bodies = 0
+    parses = 0
+
+
+class JsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            raw = await self.body()
+            BodyStats.parses += 1
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise ApiError(422, "Invalid JSON in request body") from exc
+            check_json(raw, value)
+            self._json = value
+        return self._json
+
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            body = await super().body()
+            if body:
+                BodyStats.bodies += 1
+            return body
+        return self._body
+
+
+class DeclaredRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        access = access_of(self.endpoint)
+        where = f"{','.join(sorted(self.methods or ()))} {self.path}"
+        if access is None:
+            log.error("%s declares no authorization: every request to it is refused", where)
+
+        async def route(request: Request) -> Response:
+            request = JsonRequest(request.scope, request.receive)
+            if access is None:
+                raise ApiError(403, f"{where} declares no authorization, so it is refused")
+            if not access.public:
+                gate: Gate = request.app.state.gate
+                await admit(request, access, gate)
+            return await handler(request)
+
+        return route
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes parse bodies once and must declare their access."""
+    return APIRouter(route_class=DeclaredRoute, **kwargs)
+
+
+def declared_routes(app: Any) -> list[tuple[str, Access | None]]:
+    """Every route of an assembled app ("METHODS /path") with its declaration: API routes,
+    and any other route or mount, whose endpoint or app must declare one too."""
+    from fastapi.routing import iter_route_contexts
+
+    out = []
+    for route in iter_route_contexts(app.routes):
+        target = route.endpoint if route.endpoint is not None else getattr(route, "app", None)
+        methods = ",".join(sorted(route.methods or ())) or "*"
+        out.append((f"{methods} {route.path}", access_of(target)))
+    return out

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from graphdock.server.api.errors import ApiError
 
@@ -263,6 +263,11 @@ class Security:
         return sec
 
     @property
+    def authenticate_params(self) -> frozenset[str]:
+        """The request parts the custom `authenticate` handler asks for."""
+        return self._params
+
+    @property
     def enabled(self) -> bool:
         return bool(self.api_keys) or self.auth is not None
 
@@ -303,7 +308,7 @@ class Security:
             raise ApiError(401, "Invalid API key")
         return sent
 
-    async def authenticate(self, request: Request) -> AuthUser | None:
+    async def authenticate(self, request: HTTPConnection) -> AuthUser | None:
         """The custom `authenticate` handler's user, given the parts it asks for by name."""
         fn = self.auth._authenticate_handler if self.auth is not None else None
         if fn is None:
@@ -313,7 +318,7 @@ class Security:
         available: dict[str, Callable[[], Any]] = {
             "request": lambda: request,
             "path": lambda: scope["path"],
-            "method": lambda: scope["method"],
+            "method": lambda: scope.get("method", "GET"),  # a WebSocket handshake is a GET
             "path_params": lambda: dict(request.path_params),
             "query_params": lambda: request.query_params,
             "headers": lambda: dict(raw_headers),
@@ -382,9 +387,9 @@ class Security:
         raise ApiError(500, "Authorization handler returned an invalid result")
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: HTTPConnection) -> dict[str, Any]:
     """The request's JSON object (the route's own parse of it), or {} for any other body."""
-    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+    if not isinstance(request, Request) or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return {}
     ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):

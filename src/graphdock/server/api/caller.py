@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends
+from starlette.requests import HTTPConnection
 
 from graphdock.server.api.access import Access
 from graphdock.server.api.auth import AuthUser, Security
@@ -76,8 +77,9 @@ class Caller:
         return flt
 
 
-async def admit(request: Request, access: Access, gate: Gate) -> Caller:
-    """Authenticate and rate-limit the request's caller; refuse with 401/403/429."""
+async def admit(request: HTTPConnection, access: Access, gate: Gate) -> Caller:
+    """Authenticate and rate-limit the caller of a request (or a WebSocket handshake);
+    refuse with 401/403/429. The Caller is also left in the request's scope."""
     sec = gate.security
     scope = request.scope
     headers = request.headers
@@ -111,7 +113,7 @@ async def admit(request: Request, access: Access, gate: Gate) -> Caller:
     return caller
 
 
-def current_caller(request: Request) -> Caller:
+def current_caller(request: HTTPConnection) -> Caller:
     caller = request.scope.get(_SCOPE_KEY)
     if caller is None:  # a public route asking for a caller: a bug in its declaration
         raise RuntimeError(f"{request.url.path} is public: it has no caller to authorize")

@@ -93,3 +93,62 @@ def declared_routes(app: Any) -> list[tuple[str, Access | None]]:
         methods = ",".join(sorted(route.methods or ())) or "*"
         out.append((f"{methods} {route.path}", access_of(target)))
     return out
+
+
+class AdmittedApp:
+    """An ASGI app mounted beside the API (an MCP server, a user's `http.app`) behind the
+    same front door: the caller is admitted as for an API route before the app sees the
+    request, and the app finds the `Caller` in its scope (`current_caller`). The walk of
+    the routes reads the declaration off this wrapper.
+
+    A custom `authenticate` that asks for `body` gets the JSON the request carries, parsed
+    here; the mounted app reads the same bytes itself, as a foreign app must."""
+
+    def __init__(self, app: Any, access: Access):
+        self.app = app
+        self.__graphdock_access__ = access
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        access: Access = self.__graphdock_access__
+        if scope["type"] not in ("http", "websocket") or access.public:
+            await self.app(scope, receive, send)
+            return
+        gate: Gate = scope["app"].state.gate
+        if scope["type"] == "websocket":
+            from starlette.websockets import WebSocket
+
+            try:
+                await admit(WebSocket(scope, receive, send), access, gate)
+            except ApiError as exc:
+                await send({"type": "websocket.close", "code": 1008, "reason": exc.detail[:120]})
+                return
+            await self.app(scope, receive, send)
+            return
+        request = JsonRequest(scope, receive)
+        needs_body = "body" in gate.security.authenticate_params
+        try:
+            await admit(request, access, gate)
+        except ApiError as exc:
+            from graphdock.server.api.responses import json_response
+
+            await json_response({"detail": exc.detail}, exc.status, exc.headers)(
+                scope, receive, send
+            )
+            return
+        if needs_body and hasattr(request, "_body"):
+            receive = _once(request._body, receive)
+        await self.app(scope, receive, send)
+
+
+def _once(body: bytes, receive: Any) -> Any:
+    """The body already read for authentication, then the client's own messages."""
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -469,9 +469,9 @@ class RecordingRuns:
     def __init__(self):
         self.created: list[tuple[str | None, dict, object]] = []
 
-    async def create(self, thread_id, body, ctx):
+    async def create(self, thread_id, spec, ctx, *, thread_metadata=None):
         await asyncio.sleep(0)
-        self.created.append((thread_id, body, ctx))
+        self.created.append((thread_id, spec, ctx))
         return {"run_id": f"run-{len(self.created)}", "thread_id": thread_id}
 
 
@@ -584,9 +584,9 @@ async def test_end_time_stops_and_disabled_never_fires(two_processes):
     assert await a.tick(t0 + timedelta(minutes=5)) == 0
     assert await _next_run_date(storages[0], disabled) == t0
     assert [ctx.headers["cron_id"] for _, _, ctx in runs.created] == [ending]
-    _, body, _ = runs.created[0]
-    assert body["on_completion"] == "delete" and "schedule" not in body
-    assert "configurable" not in body["config"]  # cron_id travels beside it
+    _, spec, _ = runs.created[0]
+    assert spec.on_completion == "delete" and "schedule" not in spec.fields()
+    assert spec.config.configurable is None  # cron_id travels beside it
 
 
 async def test_minutely_cron_fires_a_real_run_in_process(tmp_path):

@@ -6,29 +6,25 @@ either honoured by the services or refused with a 422 that names it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from graphdock.server.services.assistants import ASSISTANT_FIELDS
 from graphdock.server.services.crons import CRON_FIELDS
+from graphdock.server.services.run_spec import (
+    CheckpointConfig,
+    MultitaskStrategy,
+    RunFields,
+    Spec,
+    StatelessRunCreate,
+    ThreadRunCreate,
+)
 from graphdock.server.services.threads import STATUSES as THREAD_STATUSES
 from graphdock.server.services.threads import THREAD_FIELDS
 
 JsonObject = dict[str, Any]
-StreamMode = Literal[
-    "values",
-    "messages",
-    "messages-tuple",
-    "updates",
-    "events",
-    "debug",
-    "custom",
-    "tasks",
-    "checkpoints",
-]
-MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
-Durability = Literal["sync", "async", "exit"]
 
 
 # Larger numbers fit no database integer: as an offset, version or filter value they are a
@@ -36,45 +32,31 @@ Durability = Literal["sync", "async", "exit"]
 MAX_INT = 2**62
 
 
-def _walk(value: Any):
+def _walk(value: Any) -> Iterator[Any]:
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
         yield item
         if isinstance(item, dict):
-            stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
 
 
-def _check_stored(value: Any) -> Any:
-    """JSON the server stores must fit every backend: Postgres JSONB refuses NUL characters."""
-    if any(isinstance(item, str) and "\x00" in item for item in _walk(value)):
-        raise ValueError("strings and keys must not contain NUL characters (\\u0000)")
-    return value
-
-
 def _check_filter(value: dict) -> dict:
-    """A filter is matched in the database: storable, with numbers a database integer holds."""
-    _check_stored(value)
+    """A filter is matched in the database: its numbers must fit a database integer."""
     for item in _walk(value):
         if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
             raise ValueError(f"numbers must be within ±{MAX_INT}")
     return value
 
 
-Stored = Annotated[JsonObject, AfterValidator(_check_stored)]
+# What no backend stores (NUL characters, integers beyond 64 bits) is refused for every
+# body before validation (api/limits.py); these documents need no check of their own.
+Stored = JsonObject
 Filter = Annotated[JsonObject, AfterValidator(_check_filter)]
 Offset = Annotated[int, Field(ge=0, le=MAX_INT)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    def fields(self) -> dict[str, Any]:
-        """The fields the client sent (defaults for the rest are the services' to choose)."""
-        return self.model_dump(exclude_unset=True)
+Body = Spec
 
 
 class AssistantCreate(Body):
@@ -136,7 +118,7 @@ class ThreadTTL(Body):
 
 
 class SuperstepUpdate(Body):
-    values: Annotated[Any, AfterValidator(_check_stored)] = None
+    values: Any = None
     command: JsonObject | None = None
     as_node: str
 
@@ -186,15 +168,8 @@ class ThreadPrune(Body):
     strategy: Literal["delete", "keep_latest"] = "delete"
 
 
-class CheckpointConfig(Body):
-    thread_id: str | None = None
-    checkpoint_ns: str | None = None
-    checkpoint_id: str | None = None
-    checkpoint_map: JsonObject | None = None
-
-
 class ThreadStateUpdate(Body):
-    values: Annotated[JsonObject | list | None, AfterValidator(_check_stored)] = None
+    values: JsonObject | list | None = None
     checkpoint: CheckpointConfig = None
     checkpoint_id: str | None = None
     as_node: str = None
@@ -213,46 +188,8 @@ class ThreadHistory(Body):
     checkpoint: CheckpointConfig | None = None
 
 
-class SendSpec(Body):
-    node: str
-    input: Any = None
-
-
-class CommandSpec(Body):
-    update: JsonObject | list | None = None
-    resume: Any = None
-    goto: SendSpec | str | list[SendSpec | str] | None = None
-
-
-class RunBase(Body):
-    assistant_id: str
-    input: JsonObject | list | str | int | float | bool | None = None
-    command: CommandSpec | None = None
-    metadata: JsonObject | None = None
-    config: JsonObject | None = None
-    context: JsonObject | None = None
-    webhook: str | None = Field(None, max_length=65536)
-    stream_mode: StreamMode | list[StreamMode] | None = None
-    stream_subgraphs: bool = False
-    stream_resumable: bool = False
-    feedback_keys: list[str] | None = None
-    after_seconds: float | None = Field(None, ge=0, le=31_536_000)
-    checkpoint_during: bool | None = None
-    durability: Durability | None = None
-    on_disconnect: Literal["cancel", "continue"] | None = None
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
-
-
-class RunCreateStateful(RunBase):
-    checkpoint: CheckpointConfig | None = None
-    checkpoint_id: str | None = None
-    multitask_strategy: MultitaskStrategy | None = None
-    if_not_exists: Literal["create", "reject"] | None = None
-
-
-class RunCreateStateless(RunBase):
-    on_completion: Literal["delete", "keep"] | None = None
+RunCreateStateful = ThreadRunCreate
+RunCreateStateless = StatelessRunCreate
 
 
 class RunsCancel(Body):
@@ -261,30 +198,12 @@ class RunsCancel(Body):
     run_ids: list[str] | None = None
 
 
-class CronRunFields(Body):
+class CronRunFields(RunFields):
     """A cron stores a run request, so it takes every field a run takes; its runs get them."""
 
     timezone: str | None = None
     end_time: str | None = None
     enabled: bool | None = None
-    input: Annotated[
-        JsonObject | list | str | int | float | bool | None, AfterValidator(_check_stored)
-    ] = None
-    command: CommandSpec | None = None
-    metadata: Stored | None = None
-    config: Stored | None = None
-    context: Stored | None = None
-    webhook: str | None = Field(None, max_length=65536)
-    stream_mode: StreamMode | list[StreamMode] | None = None
-    stream_subgraphs: bool | None = None
-    stream_resumable: bool | None = None
-    feedback_keys: list[str] | None = None
-    after_seconds: float | None = Field(None, ge=0, le=31_536_000)
-    checkpoint_during: bool | None = None
-    durability: Durability | None = None
-    on_disconnect: Literal["cancel", "continue"] | None = None
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
     multitask_strategy: MultitaskStrategy | None = None
 
 

@@ -20,7 +20,7 @@ from graphdock.server import serde
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
 from graphdock.server.services import clock
-from graphdock.server.services.graphs import GraphRegistry
+from graphdock.server.services.graphs import GraphEntry, GraphRegistry
 from graphdock.server.services.runs import RESULT_EVENT, RunService
 from graphdock.server.services.runs import shape as run_shape
 from graphdock.server.services.state import (
@@ -125,44 +125,32 @@ class RunExecutor:
         if await self.bus.has_channel(thread_channel(run["thread_id"])):
             await self.bus.publish(thread_channel(run["thread_id"]), event, data)
 
-    def _config(self, run: dict, assistant: dict) -> tuple[dict, dict]:
+    async def _graph_and_config(self, run: dict) -> tuple[GraphEntry, dict, dict]:
+        """The graph to run and its config: as merged when the run was created
+        (services/run_config.py), plus what this attempt adds."""
         kwargs = run["kwargs"]
-        run_config = kwargs.get("config") or {}
-        base = assistant["config"] or {}
+        graph_id = kwargs.get("graph_id")
+        if graph_id is None:  # a run recorded before kwargs named its graph
+            graph_id = (await self.runs.assistant_record(run["assistant_id"]))["graph_id"]
+        stored = kwargs.get("config") or {}
         config = {
-            **base,
-            **{k: v for k, v in run_config.items() if k not in ("configurable", "metadata")},
+            **stored,
+            "configurable": dict(stored.get("configurable") or {}),
+            "metadata": {
+                **(stored.get("metadata") or {}),
+                "run_attempt": run["attempt"],
+                "langgraph_version": LANGGRAPH_VERSION,
+                "langgraph_api_version": __version__,
+                "langgraph_host": "self-hosted",
+            },
+            "run_id": uuid.UUID(run["run_id"]),
         }
-        if base.get("tags") and run_config.get("tags"):
-            config["tags"] = list(dict.fromkeys([*base["tags"], *run_config["tags"]]))
-        configurable = {
-            **(base.get("configurable") or {}),
-            **(run_config.get("configurable") or {}),
-        }
-        configurable.setdefault("checkpoint_ns", "")
-        config["configurable"] = configurable
-        config["metadata"] = {
-            **(run_config.get("metadata") or {}),
-            "graph_id": assistant["graph_id"],
-            "assistant_id": assistant["assistant_id"],
-            "run_attempt": run["attempt"],
-            "thread_id": run["thread_id"],
-            "run_id": run["run_id"],
-            "user_id": configurable.get("user_id", ""),
-            "langgraph_version": LANGGRAPH_VERSION,
-            "langgraph_api_version": __version__,
-            "langgraph_host": "self-hosted",
-        }
-        config["run_id"] = uuid.UUID(run["run_id"])
-        config.setdefault("run_name", assistant["graph_id"])
-        context = {**(assistant.get("context") or {}), **(kwargs.get("context") or {})}
-        return config, context
+        config["configurable"].setdefault("checkpoint_ns", "")
+        return self.graphs.get(graph_id), config, kwargs.get("context") or {}
 
     async def _run_graph(self, run: dict, outcome: dict) -> None:
         kwargs = run["kwargs"]
-        assistant = await self.runs.assistant_record(run["assistant_id"])
-        entry = self.graphs.get(assistant["graph_id"])
-        config, context = self._config(run, assistant)
+        entry, config, context = await self._graph_and_config(run)
         state_config = {
             **config,
             "configurable": {
@@ -237,10 +225,9 @@ class RunExecutor:
         if outcome.get("snapshot") is not None:
             return outcome["snapshot"]
         try:
-            assistant = await self.runs.assistant_record(run["assistant_id"])
-            config, _ = self._config(run, assistant)
+            entry, config, _ = await self._graph_and_config(run)
             config["configurable"].pop("checkpoint_id", None)
-            async with self.graphs.get(assistant["graph_id"]).open(
+            async with entry.open(
                 config, checkpointer=self.checkpointer, store=self.store
             ) as graph:
                 return await graph.aget_state(config)
@@ -300,9 +287,7 @@ class RunExecutor:
                 **run_shape({**run, "status": status, "updated_at": clock.now()}),
                 "run_started_at": started_at,
                 "run_ended_at": clock.now(),
-                "values": None
-                if temporary or run["kwargs"].get("stateless")
-                else serde.to_jsonable(values),
+                "values": None if temporary else serde.to_jsonable(values),
             }
             if error is not None:
                 payload["error"] = error

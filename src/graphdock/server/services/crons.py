@@ -21,6 +21,7 @@ from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, 
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Invalid, NotFound
 from graphdock.server.services.ids import is_uuid, uuid7
+from graphdock.server.services.run_spec import RunSpec, StatelessRunCreate, ThreadRunCreate
 from graphdock.server.services.runs import RunService
 from graphdock.server.services.schedules import (
     check_schedule,
@@ -248,9 +249,12 @@ class CronService:
         else:
             config.pop("configurable", None)
         body["config"] = config
+        spec: RunSpec
         if cron["thread_id"] is None:
             body["on_completion"] = cron["on_run_completed"] or "delete"
-            body["thread_metadata"] = cron["metadata"]
+            spec = StatelessRunCreate.model_validate(body)
+        else:
+            spec = ThreadRunCreate.model_validate(body)
         # cron_id reaches the run's configurable the way forwarded headers do, which also
         # keeps it out of the configurable-vs-context check when the payload has a context.
         ctx = RequestContext(
@@ -258,7 +262,12 @@ class CronService:
             headers={"cron_id": cron_id},
         )
         try:
-            return await self.runs.create(cron["thread_id"], body, ctx)
+            return await self.runs.create(
+                cron["thread_id"],
+                spec,
+                ctx,
+                thread_metadata=cron["metadata"] if cron["thread_id"] is None else None,
+            )
         except NotFound:
             # Its thread or assistant is gone, so it can never run again: drop it, as
             # deleting a thread drops its crons in the reference server.

@@ -12,17 +12,19 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 from graphdock.server import serde
 from graphdock.server.config import WebhooksConfig
 from graphdock.server.ports.bus import Event, EventBus, run_channel
+from graphdock.server.ports.records import Json
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
 from graphdock.server.services.ids import is_uuid, uuid7
+from graphdock.server.services.run_config import run_kwargs
+from graphdock.server.services.run_spec import RunSpec, ThreadRunCreate
 from graphdock.server.services.state import CHECKPOINT_ADDRESS_KEYS, checkpoint_address
 from graphdock.server.services.threads import ThreadService
 from graphdock.server.services.webhooks import check_webhook_url
@@ -39,17 +41,6 @@ RUN_FIELDS = (
     "multitask_strategy",
     "created_at",
     "updated_at",
-)
-STREAM_MODES = (
-    "values",
-    "messages",
-    "messages-tuple",
-    "updates",
-    "events",
-    "debug",
-    "custom",
-    "tasks",
-    "checkpoints",
 )
 ACTIVE = ("pending", "running")
 RESULT_EVENT = "__result__"  # internal: the wait/join body, published just before the log closes
@@ -68,11 +59,6 @@ def shape(record: dict) -> dict:
 
 def is_internal(event: Event) -> bool:
     return event.event.startswith("__")
-
-
-def normalize_modes(value: Any) -> list[str]:
-    modes = [value] if isinstance(value, str) else list(value or [])
-    return list(dict.fromkeys(modes)) or ["values"]
 
 
 def event_mode(name: str) -> str:
@@ -102,23 +88,43 @@ class RunService:
         self.webhooks_enabled = webhooks_enabled
 
     # ---------------------------------------------------------------- create
-    async def create(self, thread_id: str | None, body: dict, ctx: RequestContext) -> dict:
-        """Create a run on `thread_id`, or on a new temporary thread when it is None."""
-        stateless = thread_id is None
-        assistant_id = self.assistants.resolve_id(body["assistant_id"])
-        config = dict(body.get("config") or {})
-        context = body.get("context")
-        if config.get("configurable") and context:
+    async def create(
+        self,
+        thread_id: str | None,
+        spec: RunSpec,
+        ctx: RequestContext,
+        *,
+        thread_metadata: Json | None = None,
+    ) -> dict:
+        """Create a run on `thread_id`, or (a StatelessRunCreate) on a new thread of its own
+        carrying `thread_metadata`."""
+        stateful = isinstance(spec, ThreadRunCreate)
+        if stateful != (thread_id is not None):
+            raise TypeError("a ThreadRunCreate needs a thread_id, a StatelessRunCreate none")
+        assistant_id = self.assistants.resolve_id(spec.assistant_id)
+        sent_config = spec.config.model_dump(exclude_unset=True) if spec.config else {}
+        if sent_config.get("configurable") and spec.context:
             raise BadRequest(BOTH_CONTEXT_AND_CONFIGURABLE)
-        if body.get("checkpoint_id") is not None and not is_uuid(body["checkpoint_id"]):
-            raise Invalid("Invalid checkpoint ID")
-        if body.get("webhook"):
-            check_webhook_url(body["webhook"], self.webhooks)
+        checkpoint = None
+        if isinstance(spec, ThreadRunCreate):
+            assert thread_id is not None
+            if spec.checkpoint_id is not None and not is_uuid(spec.checkpoint_id):
+                raise Invalid("Invalid checkpoint ID")
+            checkpoint = checkpoint_address(
+                spec.checkpoint.fields()
+                if spec.checkpoint is not None
+                else ({"checkpoint_id": spec.checkpoint_id} if spec.checkpoint_id else None),
+                thread_id,
+            )
+            strategy = spec.multitask_strategy or "enqueue"
+            temporary = False
+        else:
+            strategy = "reject"
+            temporary = (spec.on_completion or "delete") == "delete"
+        if spec.webhook:
+            check_webhook_url(spec.webhook, self.webhooks)
         now = clock.now()
         run_id = uuid7()
-        on_completion = body.get("on_completion") or ("delete" if stateless else None)
-        temporary = stateless and on_completion == "delete"
-        strategy = body.get("multitask_strategy") or ("enqueue" if not stateless else "reject")
         to_cancel: list[str] = []
         closed: list[str] = []
         async with self.storage.begin() as tx:
@@ -131,21 +137,17 @@ class RunService:
                 "graph_id": assistant["graph_id"],
                 "assistant_id": assistant["assistant_id"],
             }
-            if stateless:
+            if thread_id is None:
                 thread_id = uuid7()
                 await tx.insert_thread(
-                    self._new_thread(
-                        thread_id, {**graph_meta, **(body.get("thread_metadata") or {})}, now
-                    )
+                    self._new_thread(thread_id, {**graph_meta, **(thread_metadata or {})}, now)
                 )
                 thread = await tx.get_thread(thread_id)
             else:
+                assert isinstance(spec, ThreadRunCreate)
                 thread = await tx.get_thread(thread_id, ctx.filter_for("threads"), lock=True)
                 if thread is None:
-                    if (
-                        body.get("if_not_exists") != "create"
-                        or await tx.get_thread(thread_id) is not None
-                    ):
+                    if spec.if_not_exists != "create" or await tx.get_thread(thread_id) is not None:
                         raise NotFound("Thread or assistant not found.")
                     await tx.insert_thread(
                         self._new_thread(
@@ -172,11 +174,11 @@ class RunService:
                         )
                         closed.append(active["run_id"])
             metadata = {
-                **(thread["metadata"] if not stateless else {}),
+                **(thread["metadata"] if stateful else {}),
                 **assistant["metadata"],
-                **(body.get("metadata") or {}),
+                **(spec.metadata or {}),
             }
-            if not stateless:
+            if stateful:
                 metadata.update(graph_meta)
             record = {
                 "run_id": run_id,
@@ -184,13 +186,20 @@ class RunService:
                 "assistant_id": assistant["assistant_id"],
                 "metadata": metadata,
                 "status": "pending",
-                "kwargs": self._kwargs(
-                    body, config, context, run_id, thread_id, assistant, metadata, ctx, temporary
+                "kwargs": run_kwargs(
+                    spec,
+                    assistant=assistant,
+                    run_id=run_id,
+                    thread_id=thread_id,
+                    metadata=metadata,
+                    ctx=ctx,
+                    temporary=temporary,
+                    checkpoint=checkpoint,
                 ),
                 "multitask_strategy": strategy,
                 "created_at": now,
                 "updated_at": now,
-                "available_at": now + timedelta(seconds=float(body.get("after_seconds") or 0)),
+                "available_at": now + timedelta(seconds=float(spec.after_seconds or 0)),
                 "attempt": 0,
             }
             await tx.insert_run(record)
@@ -203,10 +212,10 @@ class RunService:
                     # the thread keeps the config its latest run was given, without internals
                     # and without a checkpoint to start from (state reads follow the latest)
                     "config": {
-                        **config,
+                        **sent_config,
                         "configurable": {
                             k: v
-                            for k, v in (config.get("configurable") or {}).items()
+                            for k, v in (sent_config.get("configurable") or {}).items()
                             if k != "thread_id" and k not in CHECKPOINT_ADDRESS_KEYS
                         },
                     },
@@ -235,65 +244,6 @@ class RunService:
             "ttl": None,
             "expires_at": None,
         }
-
-    @staticmethod
-    def _kwargs(
-        body,
-        config,
-        context,
-        run_id,
-        thread_id,
-        assistant,
-        metadata,
-        ctx: RequestContext,
-        temporary,
-    ) -> dict:
-        user = ctx.user
-        configurable = {
-            **ctx.headers,
-            **(config.get("configurable") or {}),
-            **(context or {}),
-            "langgraph_auth_user": user,
-            "langgraph_auth_user_id": ctx.identity,
-            "langgraph_auth_permissions": (user or {}).get("permissions", []),
-            "langgraph_request_id": ctx.request_id,
-            "run_id": run_id,
-            "thread_id": thread_id,
-            "graph_id": assistant["graph_id"],
-            "assistant_id": assistant["assistant_id"],
-            "user_id": ctx.identity,
-        }
-        checkpoint = checkpoint_address(
-            body.get("checkpoint")
-            or ({"checkpoint_id": body["checkpoint_id"]} if body.get("checkpoint_id") else None),
-            thread_id,
-        )
-        durability = body.get("durability") or (
-            "exit" if body.get("checkpoint_during") is False else "async"
-        )
-        kwargs = {
-            "input": body.get("input"),
-            "command": body.get("command"),
-            "config": {**config, "configurable": configurable, "metadata": metadata},
-            "context": context or {},
-            "stream_mode": normalize_modes(body.get("stream_mode")),
-            "interrupt_before": body.get("interrupt_before"),
-            "interrupt_after": body.get("interrupt_after"),
-            "webhook": body.get("webhook"),
-            "feedback_keys": body.get("feedback_keys"),
-            "temporary": temporary,
-            "subgraphs": bool(body.get("stream_subgraphs")),
-            "resumable": bool(body.get("stream_resumable")),
-            "checkpoint_during": True
-            if body.get("checkpoint_during") is None
-            else body["checkpoint_during"],
-            "durability": durability,
-        }
-        if checkpoint:
-            kwargs["checkpoint"] = checkpoint
-        if body.get("on_disconnect"):
-            kwargs["on_disconnect"] = body["on_disconnect"]
-        return kwargs
 
     # ---------------------------------------------------------------- read
     async def _thread_visible(self, tx, thread_id: str, ctx: RequestContext) -> dict:

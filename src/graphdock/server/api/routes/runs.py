@@ -24,7 +24,8 @@ from graphdock.server.api.sse import (
     sse_response,
 )
 from graphdock.server.ports.bus import thread_channel
-from graphdock.server.services.runs import RUN_FIELDS, STREAM_MODES
+from graphdock.server.services.run_spec import STREAM_MODES, RunSpec
+from graphdock.server.services.runs import RUN_FIELDS
 
 log = logging.getLogger("graphdock.api")
 router = api_router(tags=["Thread Runs"])
@@ -44,23 +45,25 @@ def _locations(thread_id: str, run_id: str, tail: str) -> dict[str, str]:
     }
 
 
-async def _create(
-    request: Request, caller: Caller, thread_id: str | None, body: models.RunBase
-) -> dict:
-    fields = await authorize_run(request, caller, body.fields(), thread_id)
+async def _create(request: Request, caller: Caller, thread_id: str | None, spec: RunSpec) -> dict:
+    thread_metadata = await authorize_run(request, caller, spec, thread_id)
     if thread_id is not None:
         thread_id = uuid_id(thread_id, "thread", "Invalid thread ID")
-    return await services(request).runs.create(thread_id, fields, caller.ctx)
+    return await services(request).runs.create(
+        thread_id, spec, caller.ctx, thread_metadata=thread_metadata
+    )
 
 
 async def authorize_run(
-    request: Request, caller: Caller, fields: dict, thread_id: str | None
-) -> dict:
+    request: Request, caller: Caller, spec: RunSpec, thread_id: str | None
+) -> dict | None:
     """Run the auth handlers a new run needs, with the values the official server gives
-    them; the handler may change the run's metadata."""
+    them. The handler may change the run's metadata; a stateless run's new thread carries
+    that metadata (an owner, say), as in the reference: returned as the thread's metadata."""
+    fields = spec.fields()
     value = {
         "thread_id": thread_id,
-        "assistant_id": fields.get("assistant_id"),
+        "assistant_id": spec.assistant_id,
         "run_id": None,
         "status": "pending",
         "metadata": fields.get("metadata") or {},
@@ -71,13 +74,11 @@ async def authorize_run(
         "kwargs": {k: fields[k] for k in RUN_KWARGS_SEEN_BY_AUTH if k in fields},
     }
     await caller.authorize("threads.create_run", value, target=fields, writable=("metadata",))
-    if thread_id is None and value["metadata"]:
-        # the run's new thread carries the run's metadata (an owner, say), as in the reference
-        fields["thread_metadata"] = {**(fields.get("thread_metadata") or {}), **value["metadata"]}
-    assistant_id = fields.get("assistant_id")
-    if isinstance(assistant_id, str) and not services(request).assistants.is_system(assistant_id):
-        await caller.authorize("assistants.read", {"assistant_id": assistant_id})
-    return fields
+    if isinstance(fields.get("metadata"), dict):
+        spec.metadata = fields["metadata"]
+    if not services(request).assistants.is_system(spec.assistant_id):
+        await caller.authorize("assistants.read", {"assistant_id": spec.assistant_id})
+    return spec.metadata if thread_id is None and spec.metadata else None
 
 
 RUN_KWARGS_SEEN_BY_AUTH = (

@@ -2,9 +2,11 @@
 
 The seed's Data Models, extended with the fields today's servers send. Timestamps arrive
 as ISO-8601 strings; the client does not parse them.
-"""
 
-from __future__ import annotations
+Annotations here are evaluated (no `from __future__ import annotations`), so that on Python
+3.11 each TypedDict's `__required_keys__` knows its `NotRequired` fields, for tools that
+validate answers at run time.
+"""
 
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple, NotRequired, TypeAlias, TypedDict
@@ -64,8 +66,11 @@ class Config(TypedDict, total=False):
 
 
 class Checkpoint(TypedDict):
+    """A checkpoint reference. The state *at* a checkpoint names none `checkpoint_ns` (servers
+    send `{"checkpoint_id", "thread_id"}` there), so it is optional."""
+
     thread_id: str
-    checkpoint_ns: str
+    checkpoint_ns: NotRequired[str]
     checkpoint_id: str | None
     checkpoint_map: NotRequired[dict[str, Any] | None]
 
@@ -130,7 +135,7 @@ class ThreadTask(TypedDict):
     error: str | None
     interrupts: list[Interrupt]
     checkpoint: Checkpoint | None
-    state: ThreadState | None
+    state: "ThreadState | None"
     result: NotRequired[dict[str, Any] | None]
 
 

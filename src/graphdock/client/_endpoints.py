@@ -158,9 +158,8 @@ Definition = Callable[..., Description[Any, Any]]
 _RETURNS = re.compile(r"^\s*(?P<kind>\w+)(?:\[(?P<argument>.*)\])?\s*$")
 
 
-def _facade_returns(definition: Definition, mode: Literal["async", "sync"]) -> Any:
+def _facade_returns(definition: Definition, returns: Any, mode: Literal["async", "sync"]) -> Any:
     """The result annotation `help()` shows for one client: `Call[Thread]` reads `Awaitable[Thread]`."""
-    returns = inspect.signature(definition).return_annotation
     if isinstance(returns, str):  # postponed annotations: look the description class up by name
         match = _RETURNS.match(returns)
         kind = definition.__globals__.get(match["kind"]) if match else None
@@ -187,9 +186,8 @@ def _facade(definition: Definition, mode: Literal["async", "sync"]) -> Callable[
 
     functools.update_wrapper(method, definition)
     signature = inspect.signature(definition)
-    method.__dict__["__signature__"] = signature.replace(
-        return_annotation=_facade_returns(definition, mode)
-    )
+    returns = _facade_returns(definition, signature.return_annotation, mode)
+    method.__dict__["__signature__"] = signature.replace(return_annotation=returns)
     return method
 
 
@@ -198,7 +196,6 @@ class _Endpoint:
 
     def __init__(self, definition: Definition) -> None:
         self.__doc__ = definition.__doc__
-        self.__wrapped__ = definition
         self.definition = definition
         self._async = _facade(definition, "async")
         self._sync = _facade(definition, "sync")

@@ -8,6 +8,10 @@ ORACLE_STAMP := $(ORACLE)/.installed
 # The reference server, used only as a test oracle, in a virtualenv of its own; never imported by graphdock.
 ORACLE_PACKAGES := "langgraph-cli[inmem]==0.4.40" "langgraph-api==0.16.7" "langgraph==1.2.22"
 PYTEST_WORKERS ?= 3
+# What `make lint` type-checks; how strictly is per module, in [tool.mypy] of pyproject.toml.
+# MYPY_SERVER is the server's entry, empty until it passes its declared level.
+MYPY_SERVER ?=
+MYPY_TARGETS ?= src/graphdock/client src/graphdock/__init__.py tests/client/typed_usage.py $(MYPY_SERVER)
 
 .PHONY: install oracle serve dev test lint bench clean
 
@@ -32,9 +36,9 @@ serve: install
 lint: install
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/mypy $(MYPY_TARGETS)
 
-test: install oracle
-	$(BIN)/ruff check src tests bench examples
+test: lint oracle
 	GRAPHDOCK_ORACLE=$(CURDIR)/$(ORACLE)/bin/langgraph $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 bench: install

@@ -28,7 +28,8 @@ from ._errors import (
     RunError,
     UnprocessableEntityError,
 )
-from ._types import StreamPart
+from ._transport import AsyncStream
+from ._types import StreamPart, StreamPartV2
 from ._wire import RetryPolicy
 from .resources import (
     AssistantsClient,
@@ -36,16 +37,14 @@ from .resources import (
     HttpClient,
     RunsClient,
     StoreClient,
+    SyncAssistantsClient,
+    SyncCronClient,
+    SyncHttpClient,
+    SyncRunsClient,
+    SyncStoreClient,
+    SyncThreadsClient,
     ThreadsClient,
 )
-
-# The official client has separate Sync* classes; here one class serves both transports.
-SyncAssistantsClient = AssistantsClient
-SyncThreadsClient = ThreadsClient
-SyncRunsClient = RunsClient
-SyncCronClient = CronClient
-SyncStoreClient = StoreClient
-SyncHttpClient = HttpClient
 
 __all__ = [
     "APIConnectionError",
@@ -54,6 +53,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AssistantsClient",
+    "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -70,6 +70,7 @@ __all__ = [
     "RunsClient",
     "StoreClient",
     "StreamPart",
+    "StreamPartV2",
     "SyncAssistantsClient",
     "SyncCronClient",
     "SyncHttpClient",

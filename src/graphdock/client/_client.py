@@ -17,6 +17,12 @@ from .resources import (
     HttpClient,
     RunsClient,
     StoreClient,
+    SyncAssistantsClient,
+    SyncCronClient,
+    SyncHttpClient,
+    SyncRunsClient,
+    SyncStoreClient,
+    SyncThreadsClient,
     ThreadsClient,
 )
 
@@ -48,7 +54,9 @@ def _headers(api_key: str | None, headers: Mapping[str, str] | None) -> dict[str
     return result
 
 
-def _httpx_options(url: str | None, api_key: Any, headers: Any, timeout: Any) -> dict[str, Any]:
+def _httpx_options(
+    url: str | None, api_key: str | None, headers: Mapping[str, str] | None, timeout: Any
+) -> dict[str, Any]:
     # Retries are ours (RetryPolicy), so httpx's own connect retries stay off.
     timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
     return {
@@ -58,20 +66,7 @@ def _httpx_options(url: str | None, api_key: Any, headers: Any, timeout: Any) ->
     }
 
 
-class _Client:
-    """The resource clients over one transport."""
-
-    def __init__(self, transport: AsyncTransport | SyncTransport):
-        self._transport = transport
-        self.http = HttpClient(transport)
-        self.assistants = AssistantsClient(transport)
-        self.threads = ThreadsClient(transport)
-        self.runs = RunsClient(transport)
-        self.crons = CronClient(transport)
-        self.store = StoreClient(transport)
-
-
-class LangGraphClient(_Client):
+class LangGraphClient:
     """Async client: methods return awaitables, streams are async iterators.
 
     Example:
@@ -80,7 +75,14 @@ class LangGraphClient(_Client):
     """
 
     def __init__(self, client: httpx.AsyncClient, *, retry: RetryPolicy | None = None):
-        super().__init__(AsyncTransport(client, Settings(client.base_url, retry or RetryPolicy())))
+        transport = AsyncTransport(client, Settings(client.base_url, retry or RetryPolicy()))
+        self._transport = transport
+        self.http = HttpClient(transport)
+        self.assistants = AssistantsClient(transport)
+        self.threads = ThreadsClient(transport)
+        self.runs = RunsClient(transport)
+        self.crons = CronClient(transport)
+        self.store = StoreClient(transport)
 
     async def aclose(self) -> None:
         """Close the connection pool.
@@ -97,7 +99,7 @@ class LangGraphClient(_Client):
         await self.aclose()
 
 
-class SyncLangGraphClient(_Client):
+class SyncLangGraphClient:
     """Sync client: the same methods return their results directly, streams are iterators.
 
     Example:
@@ -106,7 +108,14 @@ class SyncLangGraphClient(_Client):
     """
 
     def __init__(self, client: httpx.Client, *, retry: RetryPolicy | None = None):
-        super().__init__(SyncTransport(client, Settings(client.base_url, retry or RetryPolicy())))
+        transport = SyncTransport(client, Settings(client.base_url, retry or RetryPolicy()))
+        self._transport = transport
+        self.http = SyncHttpClient(transport)
+        self.assistants = SyncAssistantsClient(transport)
+        self.threads = SyncThreadsClient(transport)
+        self.runs = SyncRunsClient(transport)
+        self.crons = SyncCronClient(transport)
+        self.store = SyncStoreClient(transport)
 
     def close(self) -> None:
         """Close the connection pool.

@@ -171,13 +171,13 @@ def _message_from(body: Any) -> str | None:
     if not isinstance(body, dict):
         return None
     for key in ("message", "detail", "error"):
-        if isinstance(body.get(key), str) and body[key]:
-            return body[key]
+        if isinstance(value := body.get(key), str) and value:
+            return value
     nested = body.get("error")
     if isinstance(nested, dict):
         for key in ("message", "detail"):
-            if isinstance(nested.get(key), str) and nested[key]:
-                return nested[key]
+            if isinstance(value := nested.get(key), str) and value:
+                return value
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -66,7 +66,7 @@ def _final(error: Exception) -> Exception:
     return error
 
 
-def _raise(error: Exception) -> Any:
+def _raise(error: Exception) -> NoReturn:
     final = _final(error)
     if final is error:
         raise error
@@ -215,7 +215,9 @@ def sse_stream(request: Request, settings: Settings, *, version: str = "v1") -> 
         if ended:
             return
         if dropped is None:
-            if not (yield from _run_still_active(location, current.headers, settings)):
+            if location is None or not (
+                yield from _run_still_active(location, current.headers, settings)
+            ):
                 return
         elif location is None:
             _raise(dropped)
@@ -240,9 +242,9 @@ def _reconnectable(exc: Exception) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
-def _run_still_active(location: str | None, headers: Any, settings: Settings) -> Flow:
+def _run_still_active(location: str, headers: Any, settings: Settings) -> Flow:
     """After a clean close without `end`: is the run behind `location` still going?"""
-    match = _RUN_STREAM.match(httpx.URL(location).path) if location else None
+    match = _RUN_STREAM.match(httpx.URL(location).path)
     if not match:
         return False
     plain = {
@@ -268,7 +270,7 @@ def paginate(
     *,
     offset: int = 0,
     page_size: int = 100,
-    items: Callable[[Any], list] = lambda body: body,
+    items: Callable[[Any], list[Any]] = lambda body: body,
 ) -> Flow:
     """Yield every item of a paged search, requesting `page_size` items per call."""
     while True:

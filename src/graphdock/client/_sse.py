@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from httpx_sse import ServerSentEvent
 
-from ._types import StreamPart
+from ._types import StreamPart, StreamPartV2
 
 END_EVENTS = frozenset({"end", "error"})
 
@@ -23,13 +23,13 @@ def to_stream_part(sse: ServerSentEvent) -> StreamPart | None:
     return StreamPart(sse.event, data, sse.id or None)
 
 
-def to_v2(part: StreamPart) -> dict[str, Any] | None:
+def to_v2(part: StreamPart) -> StreamPartV2 | None:
     """The `version="v2"` shape: `{"type", "ns", "data", "interrupts"}`; `end` is dropped."""
     if part.event == "end":
         return None
     kind, *ns = part.event.split("|")
     data = part.data
-    interrupts: list = []
+    interrupts: list[Any] = []
     if kind == "values" and isinstance(data, dict) and "__interrupt__" in data:
         data = dict(data)
         interrupts = data.pop("__interrupt__") or []

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, Generator, Iterator
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 from httpx_sse import EventSource
@@ -29,6 +29,8 @@ from ._wire import (
     Sleep,
     encode_json,
 )
+
+T = TypeVar("T")
 
 _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 
@@ -51,7 +53,7 @@ class _Stepper:
 
     __slots__ = ("error", "flow", "handles", "result", "value")
 
-    def __init__(self, flow: Flow, result: list):
+    def __init__(self, flow: Flow, result: list[Any]):
         self.flow, self.result = flow, result
         self.value: Any = None
         self.error: BaseException | None = None
@@ -130,7 +132,7 @@ class AsyncTransport(_BaseTransport):
             await handle.events.aclose()
         await handle.response.aclose()
 
-    async def _drive(self, flow: Flow, result: list) -> AsyncIterator[Any]:
+    async def _drive(self, flow: Flow, result: list[Any]) -> AsyncGenerator[Any, None]:
         step = _Stepper(flow, result)
         try:
             while (effect := step.advance()) is not _DONE:
@@ -147,7 +149,7 @@ class AsyncTransport(_BaseTransport):
                 await self._close(handle, step.handles)
 
     async def run(self, flow: Flow) -> Any:
-        result: list = []
+        result: list[Any] = []
         steps = self._drive(flow, result)
         try:
             async for _ in steps:
@@ -156,24 +158,28 @@ class AsyncTransport(_BaseTransport):
             await steps.aclose()  # also on cancellation: release any open response
         return result[0]
 
-    def iterate(self, flow: Flow) -> AsyncStream:
+    def iterate(self, flow: Flow) -> AsyncStream[Any]:
         return AsyncStream(self._drive(flow, []))
 
 
-class AsyncStream:
-    """An async iterator that can also be awaited first (`async for x in await stream`)."""
+class AsyncStream(Generic[T]):
+    """An async iterator of `T`s that can also be awaited first (`async for x in await stream`).
 
-    def __init__(self, source: Any):
+    The official client's `threads.join_stream` must be awaited, its `runs.stream` must not;
+    this serves both spellings.
+    """
+
+    def __init__(self, source: AsyncGenerator[T, None]):
         self._source = source
 
-    def __aiter__(self) -> AsyncStream:
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> T:
         return await anext(self._source)
 
-    def __await__(self):
-        async def itself() -> AsyncStream:
+    def __await__(self) -> Generator[Any, None, Self]:
+        async def itself() -> Self:
             return self
 
         return itself().__await__()
@@ -226,7 +232,7 @@ class SyncTransport(_BaseTransport):
             handle.events.close()
         handle.response.close()
 
-    def _drive(self, flow: Flow, result: list) -> Iterator[Any]:
+    def _drive(self, flow: Flow, result: list[Any]) -> Iterator[Any]:
         step = _Stepper(flow, result)
         try:
             while (effect := step.advance()) is not _DONE:
@@ -243,7 +249,7 @@ class SyncTransport(_BaseTransport):
                 self._close(handle, step.handles)
 
     def run(self, flow: Flow) -> Any:
-        result: list = []
+        result: list[Any] = []
         for _ in self._drive(flow, result):
             pass
         return result[0]

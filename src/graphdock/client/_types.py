@@ -2,17 +2,14 @@
 
 The seed's Data Models, extended with the fields today's servers send. Timestamps arrive
 as ISO-8601 strings; the client does not parse them.
+
+Annotations here are evaluated (no `from __future__ import annotations`), so that on Python
+3.11 each TypedDict's `__required_keys__` knows its `NotRequired` fields, for tools that
+validate answers at run time.
 """
 
-from __future__ import annotations
-
-from collections.abc import Awaitable, Sequence
-from typing import Any, Literal, NamedTuple, NotRequired, TypeAlias, TypedDict, TypeVar
-
-T = TypeVar("T")
-
-Result: TypeAlias = T | Awaitable[T]
-"""What a resource method gives back: the value (sync client) or an awaitable of it (async)."""
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple, NotRequired, TypeAlias, TypedDict
 
 Json: TypeAlias = dict[str, Any] | None
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
@@ -53,6 +50,15 @@ class StreamPart(NamedTuple):
     id: str | None = None
 
 
+class StreamPartV2(TypedDict):
+    """One event of `runs.stream(..., version="v2")`: its mode, subgraph namespace and data."""
+
+    type: str
+    ns: list[str]
+    data: Any
+    interrupts: list[Any]
+
+
 class Config(TypedDict, total=False):
     tags: list[str]
     recursion_limit: int
@@ -60,19 +66,22 @@ class Config(TypedDict, total=False):
 
 
 class Checkpoint(TypedDict):
+    """A checkpoint reference. The state *at* a checkpoint names none `checkpoint_ns` (servers
+    send `{"checkpoint_id", "thread_id"}` there), so it is optional."""
+
     thread_id: str
-    checkpoint_ns: str
+    checkpoint_ns: NotRequired[str]
     checkpoint_id: str | None
     checkpoint_map: NotRequired[dict[str, Any] | None]
 
 
 class GraphSchema(TypedDict):
     graph_id: str
-    input_schema: dict | None
-    output_schema: dict | None
-    state_schema: dict | None
-    config_schema: dict | None
-    context_schema: NotRequired[dict | None]
+    input_schema: dict[str, Any] | None
+    output_schema: dict[str, Any] | None
+    state_schema: dict[str, Any] | None
+    config_schema: dict[str, Any] | None
+    context_schema: NotRequired[dict[str, Any] | None]
 
 
 Subgraphs: TypeAlias = dict[str, GraphSchema]
@@ -106,7 +115,7 @@ class AssistantsSearchResponse(TypedDict):
 class Interrupt(TypedDict):
     value: Any
     id: str
-    response_schema: NotRequired[dict | None]
+    response_schema: NotRequired[dict[str, Any] | None]
 
 
 class Thread(TypedDict):
@@ -126,12 +135,12 @@ class ThreadTask(TypedDict):
     error: str | None
     interrupts: list[Interrupt]
     checkpoint: Checkpoint | None
-    state: ThreadState | None
+    state: "ThreadState | None"
     result: NotRequired[dict[str, Any] | None]
 
 
 class ThreadState(TypedDict):
-    values: list[dict] | dict[str, Any]
+    values: list[dict[str, Any]] | dict[str, Any]
     next: Sequence[str]
     checkpoint: Checkpoint
     metadata: Json
@@ -179,10 +188,10 @@ class RunCreate(TypedDict, total=False):
 
     thread_id: str | None
     assistant_id: str
-    input: dict | None
-    metadata: dict | None
+    input: dict[str, Any] | None
+    metadata: dict[str, Any] | None
     config: Config | None
-    context: dict | None
+    context: dict[str, Any] | None
     checkpoint_id: str | None
     interrupt_before: list[str] | None
     interrupt_after: list[str] | None

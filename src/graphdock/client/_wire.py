@@ -124,7 +124,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return max(0.0, min(retry_after, self.max_backoff))
-        base = min(self.max_backoff, self.backoff * 2**attempt)
+        base = min(self.max_backoff, self.backoff * 2.0**attempt)
         return base + random.uniform(0, base / 4)
 
 

@@ -1,11 +1,12 @@
-"""One class per API area; each serves both the async and the sync client."""
+"""One module per API area. Each defines its endpoints once (`*Endpoints`), and two thin
+classes put them on the async client (`ThreadsClient`) and the sync one (`SyncThreadsClient`)."""
 
-from .assistants import AssistantsClient
-from .crons import CronClient
-from .http import HttpClient
-from .runs import RunsClient
-from .store import StoreClient
-from .threads import ThreadsClient
+from .assistants import AssistantsClient, SyncAssistantsClient
+from .crons import CronClient, SyncCronClient
+from .http import HttpClient, SyncHttpClient
+from .runs import RunsClient, SyncRunsClient
+from .store import StoreClient, SyncStoreClient
+from .threads import SyncThreadsClient, ThreadsClient
 
 __all__ = [
     "AssistantsClient",
@@ -13,5 +14,11 @@ __all__ = [
     "HttpClient",
     "RunsClient",
     "StoreClient",
+    "SyncAssistantsClient",
+    "SyncCronClient",
+    "SyncHttpClient",
+    "SyncRunsClient",
+    "SyncStoreClient",
+    "SyncThreadsClient",
     "ThreadsClient",
 ]

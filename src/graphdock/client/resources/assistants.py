@@ -3,49 +3,90 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 
+from .._endpoints import (
+    AsyncResource,
+    Call,
+    Pages,
+    SyncResource,
+    endpoint,
+    overloaded_endpoint,
+)
 from .._types import (
     Assistant,
+    AssistantsSearchResponse,
     AssistantVersion,
     Config,
     GraphSchema,
     Json,
     OnConflictBehavior,
-    Result,
     Subgraphs,
 )
-from .._wire import Request, path, truthy
-from ._base import Resource
+from .._wire import Request, path, read_json, truthy
 
 Headers = Mapping[str, str] | None
 
 
-def _search_object(response: httpx.Response) -> dict[str, Any]:
+def _search_object(response: httpx.Response) -> AssistantsSearchResponse:
     return {"assistants": response.json(), "next": response.headers.get("x-pagination-next")}
 
 
-class AssistantsClient(Resource):
-    """Create, read, update, delete and search assistants.
+class _SearchForms(Protocol):
+    """`assistants.search` gives a list, or `{"assistants", "next"}` with `response_format="object"`."""
 
-    Example:
-        assistant = await client.assistants.create(graph_id="agent", name="Bot")
-    """
+    def as_list(
+        self,
+        *,
+        metadata: Json = None,
+        graph_id: str | None = None,
+        name: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        select: list[str] | None = None,
+        response_format: Literal["array"] = "array",
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Call[list[Assistant]]: ...
 
+    def as_object(
+        self,
+        *,
+        metadata: Json = None,
+        graph_id: str | None = None,
+        name: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        select: list[str] | None = None,
+        response_format: Literal["object"],
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Call[AssistantsSearchResponse]: ...
+
+
+class AssistantsEndpoints:
+    """The `/assistants` endpoints, each defined once for both clients."""
+
+    @endpoint
     def get(
         self, assistant_id: str, *, headers: Headers = None, params: Any = None
-    ) -> Result[Assistant]:
+    ) -> Call[Assistant]:
         """Get an assistant by id.
 
         Example:
             assistant = await client.assistants.get(assistant_id)
         """
-        return self._call(
+        return Call(
             Request("GET", path("/assistants/{}", assistant_id), headers=headers, params=params)
         )
 
+    @endpoint
     def get_graph(
         self,
         assistant_id: str,
@@ -53,33 +94,35 @@ class AssistantsClient(Resource):
         xray: int | bool = False,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[dict[str, list[dict[str, Any]]]]:
+    ) -> Call[dict[str, list[dict[str, Any]]]]:
         """Get the drawable graph (`{"nodes", "edges"}`); `xray` expands subgraphs (True or a depth).
 
         Example:
             graph = await client.assistants.get_graph(assistant_id, xray=1)
         """
         query = {"xray": xray, **(params or {})}
-        return self._call(
+        return Call(
             Request(
                 "GET", path("/assistants/{}/graph", assistant_id), headers=headers, params=query
             )
         )
 
+    @endpoint
     def get_schemas(
         self, assistant_id: str, *, headers: Headers = None, params: Any = None
-    ) -> Result[GraphSchema]:
+    ) -> Call[GraphSchema]:
         """Get the graph's input/output/state/config/context JSON schemas.
 
         Example:
             schemas = await client.assistants.get_schemas(assistant_id)
         """
-        return self._call(
+        return Call(
             Request(
                 "GET", path("/assistants/{}/schemas", assistant_id), headers=headers, params=params
             )
         )
 
+    @endpoint
     def get_subgraphs(
         self,
         assistant_id: str,
@@ -88,7 +131,7 @@ class AssistantsClient(Resource):
         *,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Subgraphs]:
+    ) -> Call[Subgraphs]:
         """Get the schemas of the graph's subgraphs, optionally of one `namespace`, optionally recursively.
 
         Example:
@@ -98,8 +141,9 @@ class AssistantsClient(Resource):
         if namespace is not None:
             route += "/" + path("{}", namespace)
         query = {"recurse": recurse, **(params or {})}
-        return self._call(Request("GET", route, headers=headers, params=query))
+        return Call(Request("GET", route, headers=headers, params=query))
 
+    @endpoint
     def create(
         self,
         graph_id: str | None,
@@ -113,7 +157,7 @@ class AssistantsClient(Resource):
         headers: Headers = None,
         description: str | None = None,
         params: Any = None,
-    ) -> Result[Assistant]:
+    ) -> Call[Assistant]:
         """Create an assistant for `graph_id`. `if_exists="do_nothing"` returns an existing one.
 
         Example:
@@ -132,8 +176,9 @@ class AssistantsClient(Resource):
                 "description": description,
             }
         )
-        return self._call(Request("POST", "/assistants", json=body, headers=headers, params=params))
+        return Call(Request("POST", "/assistants", json=body, headers=headers, params=params))
 
+    @endpoint
     def update(
         self,
         assistant_id: str,
@@ -146,7 +191,7 @@ class AssistantsClient(Resource):
         headers: Headers = None,
         description: str | None = None,
         params: Any = None,
-    ) -> Result[Assistant]:
+    ) -> Call[Assistant]:
         """Update an assistant (creates a new version). Metadata is merged; config/context replace.
 
         Example:
@@ -156,7 +201,7 @@ class AssistantsClient(Resource):
             {"graph_id": graph_id, "metadata": metadata, "name": name, "description": description}
         )
         body.update({k: v for k, v in (("config", config), ("context", context)) if v is not None})
-        return self._call(
+        return Call(
             Request(
                 "PATCH",
                 path("/assistants/{}", assistant_id),
@@ -166,6 +211,7 @@ class AssistantsClient(Resource):
             )
         )
 
+    @endpoint
     def delete(
         self,
         assistant_id: str,
@@ -173,14 +219,14 @@ class AssistantsClient(Resource):
         delete_threads: bool = False,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[None]:
+    ) -> Call[None]:
         """Delete an assistant; `delete_threads=True` also deletes its threads.
 
         Example:
             await client.assistants.delete(assistant_id)
         """
         query = {"delete_threads": True, **(params or {})} if delete_threads else params
-        return self._call(
+        return Call(
             Request("DELETE", path("/assistants/{}", assistant_id), headers=headers, params=query)
         )
 
@@ -206,6 +252,7 @@ class AssistantsClient(Resource):
             }
         )
 
+    @overloaded_endpoint(_SearchForms.as_list, _SearchForms.as_object)
     def search(
         self,
         *,
@@ -220,7 +267,7 @@ class AssistantsClient(Resource):
         response_format: Literal["array", "object"] = "array",
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[list[Assistant] | dict[str, Any]]:
+    ) -> Call[list[Assistant] | AssistantsSearchResponse]:
         """Search assistants. `response_format="object"` gives `{"assistants", "next"}`.
 
         Example:
@@ -233,8 +280,8 @@ class AssistantsClient(Resource):
         body = self._search_body(
             metadata, graph_id, name, limit, offset, sort_by, sort_order, select
         )
-        reader = {"reader": _search_object} if response_format == "object" else {}
-        return self._call(
+        reader = _search_object if response_format == "object" else read_json
+        return Call(
             Request(
                 "POST",
                 "/assistants/search",
@@ -242,10 +289,11 @@ class AssistantsClient(Resource):
                 headers=headers,
                 params=params,
                 idempotent=True,
-                **reader,
+                reader=reader,
             )
         )
 
+    @endpoint
     def iter_search(
         self,
         *,
@@ -257,7 +305,7 @@ class AssistantsClient(Resource):
         select: list[str] | None = None,
         page_size: int = 100,
         headers: Headers = None,
-    ) -> Any:
+    ) -> Pages[Assistant]:
         """Iterate over every matching assistant, fetching `page_size` per request.
 
         Example:
@@ -273,8 +321,9 @@ class AssistantsClient(Resource):
                 "POST", "/assistants/search", json=body, headers=headers, idempotent=True
             )
 
-        return self._pages(page, page_size=page_size)
+        return Pages(page, page_size=page_size)
 
+    @endpoint
     def count(
         self,
         *,
@@ -283,14 +332,14 @@ class AssistantsClient(Resource):
         name: str | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[int]:
+    ) -> Call[int]:
         """Count assistants matching the filters.
 
         Example:
             n = await client.assistants.count(graph_id="agent")
         """
         body = truthy({"metadata": metadata, "graph_id": graph_id, "name": name})
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 "/assistants/count",
@@ -301,6 +350,7 @@ class AssistantsClient(Resource):
             )
         )
 
+    @endpoint
     def get_versions(
         self,
         assistant_id: str,
@@ -310,14 +360,14 @@ class AssistantsClient(Resource):
         *,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[list[AssistantVersion]]:
+    ) -> Call[list[AssistantVersion]]:
         """List an assistant's versions, newest first.
 
         Example:
             versions = await client.assistants.get_versions(assistant_id)
         """
         body = {"limit": limit, "offset": offset} | truthy({"metadata": metadata})
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 path("/assistants/{}/versions", assistant_id),
@@ -328,15 +378,16 @@ class AssistantsClient(Resource):
             )
         )
 
+    @endpoint
     def set_latest(
         self, assistant_id: str, version: int, *, headers: Headers = None, params: Any = None
-    ) -> Result[Assistant]:
+    ) -> Call[Assistant]:
         """Make `version` the assistant's active version.
 
         Example:
             assistant = await client.assistants.set_latest(assistant_id, 1)
         """
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 path("/assistants/{}/latest", assistant_id),
@@ -345,3 +396,19 @@ class AssistantsClient(Resource):
                 params=params,
             )
         )
+
+
+class AssistantsClient(AssistantsEndpoints, AsyncResource):
+    """Create, read, update, delete and search assistants.
+
+    Example:
+        assistant = await client.assistants.create(graph_id="agent", name="Bot")
+    """
+
+
+class SyncAssistantsClient(AssistantsEndpoints, SyncResource):
+    """Create, read, update, delete and search assistants.
+
+    Example:
+        assistant = client.assistants.create(graph_id="agent", name="Bot")
+    """

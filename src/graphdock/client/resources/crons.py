@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from .._types import Config, Cron, Durability, Json, OnCompletionBehavior, Result
+from .._endpoints import AsyncResource, Call, Pages, SyncResource, endpoint
+from .._types import Config, Cron, Durability, Json, OnCompletionBehavior
 from .._wire import Request, compact, path, truthy
-from ._base import Resource
 
 Headers = Mapping[str, str] | None
 _UNSET: Any = object()
@@ -46,13 +46,10 @@ def _cron_body(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-class CronClient(Resource):
-    """Schedule recurring runs.
+class CronEndpoints:
+    """The cron endpoints (`/runs/crons`, `/threads/{id}/runs/crons`), defined once."""
 
-    Example:
-        cron = await client.crons.create("agent", schedule="0 9 * * *", input={"messages": []})
-    """
-
+    @endpoint
     def create_for_thread(
         self,
         thread_id: str,
@@ -77,7 +74,7 @@ class CronClient(Resource):
         durability: Durability | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Cron]:
+    ) -> Call[Cron]:
         """Schedule runs of `assistant_id` on an existing thread.
 
         Example:
@@ -85,8 +82,9 @@ class CronClient(Resource):
         """
         body = _cron_body(locals())
         route = path("/threads/{}/runs/crons", thread_id)
-        return self._call(Request("POST", route, json=body, headers=headers, params=params))
+        return Call(Request("POST", route, json=body, headers=headers, params=params))
 
+    @endpoint
     def create(
         self,
         *args: str,
@@ -112,7 +110,7 @@ class CronClient(Resource):
         durability: Durability | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Cron]:
+    ) -> Call[Cron]:
         """Schedule runs. Official form: `create(assistant_id, schedule=...)` makes a stateless
         cron (a new thread per firing). Seed form: `create(thread_id, assistant_id, schedule=...)`
         (or `thread_id=` as a keyword) schedules on that thread, like `create_for_thread`.
@@ -141,18 +139,18 @@ class CronClient(Resource):
         route = (
             path("/threads/{}/runs/crons", thread_id) if thread_id is not None else "/runs/crons"
         )
-        return self._call(Request("POST", route, json=body, headers=headers, params=params))
+        return Call(Request("POST", route, json=body, headers=headers, params=params))
 
-    def get(self, cron_id: str, *, headers: Headers = None, params: Any = None) -> Result[Cron]:
+    @endpoint
+    def get(self, cron_id: str, *, headers: Headers = None, params: Any = None) -> Call[Cron]:
         """Get a cron job (seed API; `GET /runs/crons/{cron_id}`).
 
         Example:
             cron = await client.crons.get(cron_id)
         """
-        return self._call(
-            Request("GET", path("/runs/crons/{}", cron_id), headers=headers, params=params)
-        )
+        return Call(Request("GET", path("/runs/crons/{}", cron_id), headers=headers, params=params))
 
+    @endpoint
     def update(
         self,
         cron_id: str,
@@ -175,7 +173,7 @@ class CronClient(Resource):
         durability: Durability | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Cron]:
+    ) -> Call[Cron]:
         """Change a cron job. Only given fields change; `end_time=None` clears the end time.
 
         Example:
@@ -184,19 +182,20 @@ class CronClient(Resource):
         body = _cron_body(locals())
         if end_time is None:
             body["end_time"] = None  # explicitly clears the end time
-        return self._call(
+        return Call(
             Request(
                 "PATCH", path("/runs/crons/{}", cron_id), json=body, headers=headers, params=params
             )
         )
 
-    def delete(self, cron_id: str, *, headers: Headers = None, params: Any = None) -> Result[None]:
+    @endpoint
+    def delete(self, cron_id: str, *, headers: Headers = None, params: Any = None) -> Call[None]:
         """Delete a cron job.
 
         Example:
             await client.crons.delete(cron["cron_id"])
         """
-        return self._call(
+        return Call(
             Request("DELETE", path("/runs/crons/{}", cron_id), headers=headers, params=params)
         )
 
@@ -225,6 +224,7 @@ class CronClient(Resource):
             )
         )
 
+    @endpoint
     def search(
         self,
         *,
@@ -239,7 +239,7 @@ class CronClient(Resource):
         select: list[str] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[list[Cron]]:
+    ) -> Call[list[Cron]]:
         """Search cron jobs.
 
         Example:
@@ -248,7 +248,7 @@ class CronClient(Resource):
         body = self._search_body(
             assistant_id, thread_id, enabled, metadata, limit, offset, sort_by, sort_order, select
         )
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 "/runs/crons/search",
@@ -259,6 +259,7 @@ class CronClient(Resource):
             )
         )
 
+    @endpoint
     def iter_search(
         self,
         *,
@@ -271,7 +272,7 @@ class CronClient(Resource):
         select: list[str] | None = None,
         page_size: int = 100,
         headers: Headers = None,
-    ) -> Any:
+    ) -> Pages[Cron]:
         """Iterate over every matching cron job, `page_size` per request.
 
         Example:
@@ -295,8 +296,9 @@ class CronClient(Resource):
                 "POST", "/runs/crons/search", json=body, headers=headers, idempotent=True
             )
 
-        return self._pages(page, page_size=page_size)
+        return Pages(page, page_size=page_size)
 
+    @endpoint
     def count(
         self,
         *,
@@ -305,14 +307,14 @@ class CronClient(Resource):
         metadata: Json = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[int]:
+    ) -> Call[int]:
         """Count cron jobs.
 
         Example:
             n = await client.crons.count(thread_id=tid)
         """
         body = truthy({"assistant_id": assistant_id, "thread_id": thread_id, "metadata": metadata})
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 "/runs/crons/count",
@@ -322,3 +324,19 @@ class CronClient(Resource):
                 idempotent=True,
             )
         )
+
+
+class CronClient(CronEndpoints, AsyncResource):
+    """Schedule recurring runs.
+
+    Example:
+        cron = await client.crons.create("agent", schedule="0 9 * * *", input={"messages": []})
+    """
+
+
+class SyncCronClient(CronEndpoints, SyncResource):
+    """Schedule recurring runs.
+
+    Example:
+        cron = client.crons.create("agent", schedule="0 9 * * *", input={"messages": []})
+    """

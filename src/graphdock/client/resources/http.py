@@ -7,27 +7,15 @@ from typing import Any
 
 import httpx
 
+from .._endpoints import AsyncResource, Call, Stream, SyncResource, endpoint
+from .._types import StreamPart
 from .._wire import NO_BODY, Request
-from ._base import Resource
 
 OnResponse = Callable[[httpx.Response], Any] | None
 
 
-class HttpClient(Resource):
-    """Low-level HTTP helper used by the resource clients; handy for endpoints they don't cover.
-
-    Example:
-        info = await client.http.get("/info")
-    """
-
-    @property
-    def client(self) -> Any:
-        """The underlying `httpx.AsyncClient` / `httpx.Client`.
-
-        Example:
-            print(client.http.client.base_url)
-        """
-        return self._t.client
+class HttpEndpoints:
+    """Any API path, with the client's headers, retries and errors; defined once for both clients."""
 
     def _request(
         self,
@@ -38,8 +26,8 @@ class HttpClient(Resource):
         headers: Any,
         on_response: OnResponse,
         **kw: Any,
-    ) -> Any:
-        return self._call(
+    ) -> Call[Any]:
+        return Call(
             Request(
                 method,
                 path,
@@ -51,6 +39,7 @@ class HttpClient(Resource):
             )
         )
 
+    @endpoint
     def get(
         self,
         path: str,
@@ -58,7 +47,7 @@ class HttpClient(Resource):
         params: Any = None,
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
-    ) -> Any:
+    ) -> Call[Any]:
         """GET `path` and return the decoded JSON (None for an empty body).
 
         Example:
@@ -66,6 +55,7 @@ class HttpClient(Resource):
         """
         return self._request("GET", path, NO_BODY, params, headers, on_response)
 
+    @endpoint
     def post(
         self,
         path: str,
@@ -74,7 +64,7 @@ class HttpClient(Resource):
         params: Any = None,
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
-    ) -> Any:
+    ) -> Call[Any]:
         """POST a JSON body (`json=None` sends an empty body) and return the decoded JSON.
 
         Example:
@@ -82,6 +72,7 @@ class HttpClient(Resource):
         """
         return self._request("POST", path, json, params, headers, on_response)
 
+    @endpoint
     def put(
         self,
         path: str,
@@ -90,7 +81,7 @@ class HttpClient(Resource):
         params: Any = None,
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
-    ) -> Any:
+    ) -> Call[Any]:
         """PUT a JSON body.
 
         Example:
@@ -98,6 +89,7 @@ class HttpClient(Resource):
         """
         return self._request("PUT", path, json, params, headers, on_response)
 
+    @endpoint
     def patch(
         self,
         path: str,
@@ -106,7 +98,7 @@ class HttpClient(Resource):
         params: Any = None,
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
-    ) -> Any:
+    ) -> Call[Any]:
         """PATCH a JSON body.
 
         Example:
@@ -114,6 +106,7 @@ class HttpClient(Resource):
         """
         return self._request("PATCH", path, json, params, headers, on_response)
 
+    @endpoint
     def delete(
         self,
         path: str,
@@ -122,7 +115,7 @@ class HttpClient(Resource):
         params: Any = None,
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
-    ) -> Any:
+    ) -> Call[Any]:
         """DELETE `path` (optionally with a JSON body); returns the decoded body, usually None.
 
         Example:
@@ -130,6 +123,7 @@ class HttpClient(Resource):
         """
         return self._request("DELETE", path, json, params, headers, on_response)
 
+    @endpoint
     def request_reconnect(
         self,
         path: str,
@@ -140,7 +134,7 @@ class HttpClient(Resource):
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
         reconnect_limit: int = 5,
-    ) -> Any:
+    ) -> Call[Any]:
         """Send a long-poll request; if the body drops, re-fetch it from the `Location` header.
 
         Example:
@@ -150,6 +144,7 @@ class HttpClient(Resource):
             method, path, json, params, headers, on_response, follow_location=reconnect_limit > 0
         )
 
+    @endpoint
     def stream(
         self,
         path: str,
@@ -159,14 +154,14 @@ class HttpClient(Resource):
         params: Any = None,
         headers: Mapping[str, str] | None = None,
         on_response: OnResponse = None,
-    ) -> Any:
+    ) -> Stream[StreamPart]:
         """Stream server-sent events as `StreamPart`s, resuming dropped run streams.
 
         Example:
             async for part in client.http.stream(f"/threads/{tid}/runs/{rid}/stream", "GET"):
                 print(part.event, part.data)
         """
-        return self._stream(
+        return Stream(
             Request(
                 method,
                 path,
@@ -176,3 +171,37 @@ class HttpClient(Resource):
                 on_response=on_response,
             )
         )
+
+
+class HttpClient(HttpEndpoints, AsyncResource):
+    """Low-level HTTP helper used by the resource clients; handy for endpoints they don't cover.
+
+    Example:
+        info = await client.http.get("/info")
+    """
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The underlying `httpx.AsyncClient`.
+
+        Example:
+            print(client.http.client.base_url)
+        """
+        return self._t.client
+
+
+class SyncHttpClient(HttpEndpoints, SyncResource):
+    """Low-level HTTP helper used by the resource clients; handy for endpoints they don't cover.
+
+    Example:
+        info = client.http.get("/info")
+    """
+
+    @property
+    def client(self) -> httpx.Client:
+        """The underlying `httpx.Client`.
+
+        Example:
+            print(client.http.client.base_url)
+        """
+        return self._t.client

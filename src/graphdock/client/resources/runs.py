@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import httpx
 
+from .._endpoints import (
+    AsyncResource,
+    Call,
+    Stream,
+    SyncResource,
+    endpoint,
+    overloaded_endpoint,
+)
 from .._errors import RunError
 from .._types import (
     All,
@@ -21,15 +29,16 @@ from .._types import (
     Durability,
     MultitaskStrategy,
     OnCompletionBehavior,
-    Result,
     Run,
     RunCreate,
     RunCreateMetadata,
     RunStatus,
     StreamMode,
+    StreamPart,
+    StreamPartV2,
+    StreamVersion,
 )
 from .._wire import NO_BODY, Request, compact, merge_params, path, read_json, truthy
-from ._base import Resource
 
 Headers = Mapping[str, str] | None
 OnRunCreated = Callable[[RunCreateMetadata], None] | None
@@ -99,13 +108,82 @@ def _runs_path(thread_id: str | None, suffix: str = "") -> str:
     return (path("/threads/{}/runs", thread_id) if thread_id is not None else "/runs") + suffix
 
 
-class RunsClient(Resource):
-    """Run graphs on threads (or statelessly with `thread_id=None`).
+class _StreamForms(Protocol):
+    """`runs.stream` yields `StreamPart`s, or `StreamPartV2` dicts with `version="v2"`."""
 
-    Example:
-        result = await client.runs.wait(thread["thread_id"], "agent", input={"messages": []})
-    """
+    def v1(
+        self,
+        thread_id: str | None,
+        assistant_id: str,
+        *,
+        input: Any = None,
+        command: Command | None = None,
+        stream_mode: StreamMode | Sequence[StreamMode] = "values",
+        stream_subgraphs: bool = False,
+        stream_resumable: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+        config: Config | None = None,
+        context: Any = None,
+        checkpoint: Checkpoint | None = None,
+        checkpoint_id: str | None = None,
+        checkpoint_during: bool | None = None,
+        interrupt_before: All | Sequence[str] | None = None,
+        interrupt_after: All | Sequence[str] | None = None,
+        feedback_keys: Sequence[str] | None = None,
+        on_disconnect: DisconnectMode | None = None,
+        on_completion: OnCompletionBehavior | None = None,
+        webhook: str | None = None,
+        multitask_strategy: MultitaskStrategy | None = None,
+        if_not_exists: str | None = None,
+        after_seconds: int | None = None,
+        langsmith_tracing: Any = None,
+        headers: Headers = None,
+        params: Any = None,
+        on_run_created: OnRunCreated = None,
+        durability: Durability | None = None,
+        strict_resume: bool | None = None,
+        version: Literal["v1"] = "v1",
+    ) -> Stream[StreamPart]: ...
 
+    def v2(
+        self,
+        thread_id: str | None,
+        assistant_id: str,
+        *,
+        input: Any = None,
+        command: Command | None = None,
+        stream_mode: StreamMode | Sequence[StreamMode] = "values",
+        stream_subgraphs: bool = False,
+        stream_resumable: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+        config: Config | None = None,
+        context: Any = None,
+        checkpoint: Checkpoint | None = None,
+        checkpoint_id: str | None = None,
+        checkpoint_during: bool | None = None,
+        interrupt_before: All | Sequence[str] | None = None,
+        interrupt_after: All | Sequence[str] | None = None,
+        feedback_keys: Sequence[str] | None = None,
+        on_disconnect: DisconnectMode | None = None,
+        on_completion: OnCompletionBehavior | None = None,
+        webhook: str | None = None,
+        multitask_strategy: MultitaskStrategy | None = None,
+        if_not_exists: str | None = None,
+        after_seconds: int | None = None,
+        langsmith_tracing: Any = None,
+        headers: Headers = None,
+        params: Any = None,
+        on_run_created: OnRunCreated = None,
+        durability: Durability | None = None,
+        strict_resume: bool | None = None,
+        version: Literal["v2"],
+    ) -> Stream[StreamPartV2]: ...
+
+
+class RunsEndpoints:
+    """The run endpoints (`/threads/{id}/runs/...` and stateless `/runs/...`), defined once."""
+
+    @overloaded_endpoint(_StreamForms.v1, _StreamForms.v2)
     def stream(
         self,
         thread_id: str | None,
@@ -137,8 +215,8 @@ class RunsClient(Resource):
         on_run_created: OnRunCreated = None,
         durability: Durability | None = None,
         strict_resume: bool | None = None,
-        version: str = "v1",
-    ) -> Any:
+        version: StreamVersion = "v1",
+    ) -> Stream[Any]:
         """Create a run and stream its events as `StreamPart(event, data, id)`.
 
         Subgraph events are named `<mode>|<node>:<task_id>` when `stream_subgraphs=True`.
@@ -159,8 +237,9 @@ class RunsClient(Resource):
             params=params,
             on_response=_run_created_hook(on_run_created),
         )
-        return self._stream(request, version=version)
+        return Stream(request, version=version)
 
+    @endpoint
     def create(
         self,
         thread_id: str | None,
@@ -190,7 +269,7 @@ class RunsClient(Resource):
         on_run_created: OnRunCreated = None,
         durability: Durability | None = None,
         strict_resume: bool | None = None,
-    ) -> Result[Run]:
+    ) -> Call[Run]:
         """Start a background run; returns the Run (status `pending`).
 
         Example:
@@ -198,7 +277,7 @@ class RunsClient(Resource):
         """
         body = _payload(locals())
         route = path("/threads/{}/runs", thread_id) if thread_id else "/runs"
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 route,
@@ -209,17 +288,19 @@ class RunsClient(Resource):
             )
         )
 
+    @endpoint
     def create_batch(
         self, payloads: list[RunCreate], *, headers: Headers = None, params: Any = None
-    ) -> Result[list[Run]]:
+    ) -> Call[list[Run]]:
         """Start several stateless runs in one request.
 
         Example:
             runs = await client.runs.create_batch([{"assistant_id": "agent", "input": {}}])
         """
         body = [compact(p) for p in payloads]
-        return self._call(Request("POST", "/runs/batch", json=body, headers=headers, params=params))
+        return Call(Request("POST", "/runs/batch", json=body, headers=headers, params=params))
 
+    @endpoint
     def wait(
         self,
         thread_id: str | None,
@@ -248,7 +329,7 @@ class RunsClient(Resource):
         on_run_created: OnRunCreated = None,
         durability: Durability | None = None,
         strict_resume: bool | None = None,
-    ) -> Result[Any]:
+    ) -> Call[Any]:
         """Run the graph and return its final state values.
 
         A failed run raises `RunError` (`str(e) == "ValueError: boom"`); with `raise_error=False`
@@ -262,8 +343,9 @@ class RunsClient(Resource):
             "POST", _runs_path(thread_id, "/wait"), json=body, headers=headers, params=params,
             reader=_result_reader(raise_error), on_response=_run_created_hook(on_run_created), follow_location=True,
         )  # fmt: skip
-        return self._call(request)
+        return Call(request)
 
+    @endpoint
     def list(
         self,
         thread_id: str,
@@ -274,7 +356,7 @@ class RunsClient(Resource):
         select: Sequence[str] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[list[Run]]:
+    ) -> Call[list[Run]]:
         """List a thread's runs, newest first.
 
         Example:
@@ -286,19 +368,20 @@ class RunsClient(Resource):
             | truthy({"select": select}),
             params,
         )
-        return self._call(
+        return Call(
             Request("GET", path("/threads/{}/runs", thread_id), headers=headers, params=query)
         )
 
+    @endpoint
     def get(
         self, thread_id: str, run_id: str, *, headers: Headers = None, params: Any = None
-    ) -> Result[Run]:
+    ) -> Call[Run]:
         """Get a run.
 
         Example:
             run = await client.runs.get(tid, run_id)
         """
-        return self._call(
+        return Call(
             Request(
                 "GET",
                 path("/threads/{}/runs/{}", thread_id, run_id),
@@ -307,6 +390,7 @@ class RunsClient(Resource):
             )
         )
 
+    @endpoint
     def cancel(
         self,
         thread_id: str,
@@ -316,14 +400,14 @@ class RunsClient(Resource):
         action: CancelAction = "interrupt",
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Any]:
+    ) -> Call[Any]:
         """Cancel a run (`action="rollback"` also deletes it); `wait=True` waits until it stopped.
 
         Example:
             await client.runs.cancel(tid, run_id, wait=True)
         """
         query = merge_params({"wait": int(wait), "action": action}, params)
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 path("/threads/{}/runs/{}/cancel", thread_id, run_id),
@@ -333,6 +417,7 @@ class RunsClient(Resource):
             )
         )
 
+    @endpoint
     def cancel_many(
         self,
         *,
@@ -342,14 +427,14 @@ class RunsClient(Resource):
         action: CancelAction = "interrupt",
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[None]:
+    ) -> Call[None]:
         """Cancel runs in bulk: some runs of a thread, or every run with a `status`.
 
         Example:
             await client.runs.cancel_many(status="pending")
         """
         body = truthy({"thread_id": thread_id, "run_ids": list(run_ids or []), "status": status})
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 "/runs/cancel",
@@ -359,6 +444,7 @@ class RunsClient(Resource):
             )
         )
 
+    @endpoint
     def join(
         self,
         thread_id: str,
@@ -367,7 +453,7 @@ class RunsClient(Resource):
         raise_error: bool = True,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Any]:
+    ) -> Call[Any]:
         """Wait for a run to finish and return its final state values (`RunError` if it failed).
 
         Example:
@@ -381,8 +467,9 @@ class RunsClient(Resource):
             reader=_result_reader(raise_error),
             follow_location=True,
         )
-        return self._call(request)
+        return Call(request)
 
+    @endpoint
     def join_stream(
         self,
         thread_id: str,
@@ -393,7 +480,7 @@ class RunsClient(Resource):
         headers: Headers = None,
         params: Any = None,
         last_event_id: str | None = None,
-    ) -> Any:
+    ) -> Stream[StreamPart]:
         """Stream the events of an existing run; `last_event_id` replays only what came after it.
 
         Example:
@@ -415,17 +502,18 @@ class RunsClient(Resource):
             params=query,
             headers={**extra, **(headers or {})},
         )
-        return self._stream(request)
+        return Stream(request)
 
+    @endpoint
     def delete(
         self, thread_id: str, run_id: str, *, headers: Headers = None, params: Any = None
-    ) -> Result[None]:
+    ) -> Call[None]:
         """Delete a run (stopping it if it is running).
 
         Example:
             await client.runs.delete(tid, run_id)
         """
-        return self._call(
+        return Call(
             Request(
                 "DELETE",
                 path("/threads/{}/runs/{}", thread_id, run_id),
@@ -433,3 +521,19 @@ class RunsClient(Resource):
                 params=params,
             )
         )
+
+
+class RunsClient(RunsEndpoints, AsyncResource):
+    """Run graphs on threads (or statelessly with `thread_id=None`).
+
+    Example:
+        result = await client.runs.wait(thread["thread_id"], "agent", input={"messages": []})
+    """
+
+
+class SyncRunsClient(RunsEndpoints, SyncResource):
+    """Run graphs on threads (or statelessly with `thread_id=None`).
+
+    Example:
+        result = client.runs.wait(thread["thread_id"], "agent", input={"messages": []})
+    """

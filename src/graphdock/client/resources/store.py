@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 import httpx
 
-from .._types import Item, ListNamespaceResponse, Result, SearchItemsResponse
+from .._endpoints import AsyncResource, Call, Pages, SyncResource, endpoint
+from .._types import Item, ListNamespaceResponse, SearchItem, SearchItemsResponse
 from .._wire import Request, compact, merge_params, read_json
-from ._base import Resource
 
 Headers = Mapping[str, str] | None
 
@@ -23,17 +23,51 @@ def _dotted(namespace: Sequence[str]) -> str:
     return ".".join(namespace)
 
 
-def _items_list(response: httpx.Response) -> list[dict[str, Any]]:
-    return (read_json(response) or {}).get("items", [])
+def _items_list(response: httpx.Response) -> list[SearchItem]:
+    items: list[SearchItem] = (read_json(response) or {}).get("items", [])
+    return items
 
 
-class StoreClient(Resource):
-    """Put, get, search and delete items under hierarchical namespaces.
+def _put(
+    namespace: Sequence[str],
+    key: str,
+    value: Mapping[str, Any],
+    index: Literal[False] | list[str] | None,
+    ttl: int | None,
+    headers: Headers,
+    params: Any,
+) -> Request:
+    _dotted(namespace)
+    body = compact(
+        {"namespace": list(namespace), "key": key, "value": value, "index": index, "ttl": ttl}
+    )
+    return Request("PUT", "/store/items", json=body, headers=headers, params=params)
 
-    Example:
-        await client.store.put_item(["users", "123"], "prefs", {"theme": "dark"})
-    """
 
+def _get(
+    namespace: Sequence[str], key: str, refresh_ttl: bool | None, headers: Headers, params: Any
+) -> Request:
+    query = merge_params(
+        {"namespace": _dotted(namespace), "key": key} | compact({"refresh_ttl": refresh_ttl}),
+        params,
+    )
+    return Request("GET", "/store/items", params=query, headers=headers)
+
+
+def _delete(namespace: Sequence[str], key: str, headers: Headers, params: Any) -> Request:
+    return Request(
+        "DELETE",
+        "/store/items",
+        json={"namespace": list(namespace), "key": key},
+        headers=headers,
+        params=params,
+    )
+
+
+class StoreEndpoints:
+    """The `/store` endpoints, defined once for both clients (official and seed names)."""
+
+    @endpoint
     def put_item(
         self,
         namespace: Sequence[str],
@@ -44,18 +78,15 @@ class StoreClient(Resource):
         ttl: int | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[None]:
+    ) -> Call[None]:
         """Store `value` under `namespace`/`key`; `index` picks fields to embed (False: none); `ttl` in minutes.
 
         Example:
             await client.store.put_item(["docs"], "d1", {"text": "hello"})
         """
-        _dotted(namespace)
-        body = compact(
-            {"namespace": list(namespace), "key": key, "value": value, "index": index, "ttl": ttl}
-        )
-        return self._call(Request("PUT", "/store/items", json=body, headers=headers, params=params))
+        return Call(_put(namespace, key, value, index, ttl, headers, params))
 
+    @endpoint
     def get_item(
         self,
         namespace: Sequence[str],
@@ -65,35 +96,24 @@ class StoreClient(Resource):
         refresh_ttl: bool | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Item | None]:
+    ) -> Call[Item | None]:
         """Get one item (None if it does not exist).
 
         Example:
             item = await client.store.get_item(["docs"], "d1")
         """
-        query = merge_params(
-            {"namespace": _dotted(namespace), "key": key} | compact({"refresh_ttl": refresh_ttl}),
-            params,
-        )
-        return self._call(Request("GET", "/store/items", params=query, headers=headers))
+        return Call(_get(namespace, key, refresh_ttl, headers, params))
 
+    @endpoint
     def delete_item(
         self, namespace: Sequence[str], /, key: str, headers: Headers = None, params: Any = None
-    ) -> Result[None]:
+    ) -> Call[None]:
         """Delete one item.
 
         Example:
             await client.store.delete_item(["docs"], "d1")
         """
-        return self._call(
-            Request(
-                "DELETE",
-                "/store/items",
-                json={"namespace": list(namespace), "key": key},
-                headers=headers,
-                params=params,
-            )
-        )
+        return Call(_delete(namespace, key, headers, params))
 
     def _search(
         self,
@@ -122,6 +142,7 @@ class StoreClient(Resource):
             **kw,
         )
 
+    @endpoint
     def search_items(
         self,
         namespace_prefix: Sequence[str],
@@ -133,7 +154,7 @@ class StoreClient(Resource):
         refresh_ttl: bool | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[SearchItemsResponse]:
+    ) -> Call[SearchItemsResponse]:
         """Search items under a namespace prefix by exact-match `filter` and/or semantic `query`.
 
         Example:
@@ -141,12 +162,13 @@ class StoreClient(Resource):
             for item in result["items"]:
                 print(item["key"], item["score"])
         """
-        return self._call(
+        return Call(
             self._search(
                 namespace_prefix, filter, limit, offset, query, refresh_ttl, headers, params
             )
         )
 
+    @endpoint
     def iter_search_items(
         self,
         namespace_prefix: Sequence[str],
@@ -155,7 +177,7 @@ class StoreClient(Resource):
         query: str | None = None,
         page_size: int = 100,
         headers: Headers = None,
-    ) -> Any:
+    ) -> Pages[SearchItem]:
         """Iterate over every matching item, `page_size` per request.
 
         Example:
@@ -166,10 +188,9 @@ class StoreClient(Resource):
         def page(offset: int, limit: int) -> Request:
             return self._search(namespace_prefix, filter, limit, offset, query, None, headers, None)
 
-        return self._pages(
-            page, page_size=page_size, items=lambda body: (body or {}).get("items", [])
-        )
+        return Pages(page, page_size=page_size, items=lambda body: (body or {}).get("items", []))
 
+    @endpoint
     def list_namespaces(
         self,
         prefix: Sequence[str] | None = None,
@@ -179,7 +200,7 @@ class StoreClient(Resource):
         offset: int = 0,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[ListNamespaceResponse]:
+    ) -> Call[ListNamespaceResponse]:
         """List namespaces, optionally matching a prefix/suffix and truncated to `max_depth`.
 
         Example:
@@ -192,7 +213,7 @@ class StoreClient(Resource):
                 "max_depth": max_depth,
             }
         ) | {"limit": limit, "offset": offset}
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 "/store/namespaces",
@@ -205,6 +226,7 @@ class StoreClient(Resource):
 
     # Seed API names ---------------------------------------------------------------------
 
+    @endpoint
     def put(
         self,
         namespace: Sequence[str],
@@ -214,34 +236,35 @@ class StoreClient(Resource):
         index: Literal[False] | list[str] | None = None,
         ttl: int | None = None,
         headers: Headers = None,
-    ) -> Result[None]:
+    ) -> Call[None]:
         """Store an item (seed name of `put_item`).
 
         Example:
             await client.store.put(namespace=["users", "123"], key="prefs", value={"risk": "moderate"})
         """
-        return self.put_item(namespace, key, value, index, ttl, headers)
+        return Call(_put(namespace, key, value, index, ttl, headers, None))
 
+    @endpoint
     def get(
         self, namespace: Sequence[str], key: str, *, headers: Headers = None
-    ) -> Result[Item | None]:
+    ) -> Call[Item | None]:
         """Get an item (seed name of `get_item`).
 
         Example:
             prefs = await client.store.get(namespace=["users", "123"], key="prefs")
         """
-        return self.get_item(namespace, key, headers=headers)
+        return Call(_get(namespace, key, None, headers, None))
 
-    def delete(
-        self, namespace: Sequence[str], key: str, *, headers: Headers = None
-    ) -> Result[None]:
+    @endpoint
+    def delete(self, namespace: Sequence[str], key: str, *, headers: Headers = None) -> Call[None]:
         """Delete an item (seed name of `delete_item`).
 
         Example:
             await client.store.delete(namespace=["users", "123"], key="prefs")
         """
-        return self.delete_item(namespace, key, headers)
+        return Call(_delete(namespace, key, headers, None))
 
+    @endpoint
     def search(
         self,
         namespace: Sequence[str],
@@ -251,14 +274,30 @@ class StoreClient(Resource):
         limit: int = 10,
         offset: int = 0,
         headers: Headers = None,
-    ) -> Result[list[dict[str, Any]]]:
+    ) -> Call[list[SearchItem]]:
         """Search items and return them as a plain list (seed API; `search_items` returns `{"items": [...]}`).
 
         Example:
             items = await client.store.search(namespace=["users"], filter={"risk": "moderate"})
         """
-        return self._call(
+        return Call(
             self._search(
                 namespace, filter, limit, offset, query, None, headers, None, reader=_items_list
             )
         )
+
+
+class StoreClient(StoreEndpoints, AsyncResource):
+    """Put, get, search and delete items under hierarchical namespaces.
+
+    Example:
+        await client.store.put_item(["users", "123"], "prefs", {"theme": "dark"})
+    """
+
+
+class SyncStoreClient(StoreEndpoints, SyncResource):
+    """Put, get, search and delete items under hierarchical namespaces.
+
+    Example:
+        client.store.put_item(["users", "123"], "prefs", {"theme": "dark"})
+    """

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, NoReturn, Protocol
 
+from .._endpoints import (
+    AsyncResource,
+    Call,
+    Pages,
+    Stream,
+    SyncResource,
+    endpoint,
+    overloaded_endpoint,
+)
 from .._types import (
     Checkpoint,
     Json,
     OnConflictBehavior,
-    Result,
+    StreamPart,
     Thread,
     ThreadState,
     ThreadStatus,
     ThreadUpdateStateResponse,
 )
 from .._wire import NO_BODY, Request, merge_params, path, truthy
-from ._base import Resource
 
 Headers = Mapping[str, str] | None
 
@@ -25,13 +33,36 @@ def _ttl(ttl: int | float | Mapping[str, Any] | None) -> Any:
     return {"ttl": ttl, "strategy": "delete"} if isinstance(ttl, int | float) else ttl
 
 
-class ThreadsClient(Resource):
-    """Create, read, update, search, copy and prune threads; read and write their state.
+class _UpdateForms(Protocol):
+    """`threads.update` gives the thread, or nothing with `return_minimal=True`."""
 
-    Example:
-        thread = await client.threads.create(metadata={"user_id": "123"})
-    """
+    def thread(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ttl: int | Mapping[str, Any] | None = None,
+        return_minimal: Literal[False] = False,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Call[Thread]: ...
 
+    def maybe_thread(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ttl: int | Mapping[str, Any] | None = None,
+        return_minimal: bool,
+        headers: Headers = None,
+        params: Any = None,
+    ) -> Call[Thread | None]: ...
+
+
+class ThreadsEndpoints:
+    """The `/threads` endpoints, each defined once for both clients."""
+
+    @endpoint
     def get(
         self,
         thread_id: str,
@@ -39,17 +70,16 @@ class ThreadsClient(Resource):
         include: Sequence[str] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Thread]:
+    ) -> Call[Thread]:
         """Get a thread; `include=["ttl"]` asks for extra fields.
 
         Example:
             thread = await client.threads.get(thread_id)
         """
         query = merge_params({"include": ",".join(include)} if include else {}, params)
-        return self._call(
-            Request("GET", path("/threads/{}", thread_id), headers=headers, params=query)
-        )
+        return Call(Request("GET", path("/threads/{}", thread_id), headers=headers, params=query))
 
+    @endpoint
     def create(
         self,
         *,
@@ -61,7 +91,7 @@ class ThreadsClient(Resource):
         ttl: int | Mapping[str, Any] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Thread]:
+    ) -> Call[Thread]:
         """Create a thread, optionally with an id, prefilled `supersteps` of state updates, and a TTL in minutes.
 
         Example:
@@ -84,8 +114,9 @@ class ThreadsClient(Resource):
                 }
                 for step in supersteps
             ]
-        return self._call(Request("POST", "/threads", json=body, headers=headers, params=params))
+        return Call(Request("POST", "/threads", json=body, headers=headers, params=params))
 
+    @overloaded_endpoint(_UpdateForms.thread, _UpdateForms.maybe_thread)
     def update(
         self,
         thread_id: str,
@@ -95,7 +126,7 @@ class ThreadsClient(Resource):
         return_minimal: bool = False,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[Thread | None]:
+    ) -> Call[Thread | None]:
         """Merge `metadata` into the thread (and/or set its TTL).
 
         Example:
@@ -103,7 +134,7 @@ class ThreadsClient(Resource):
         """
         body: dict[str, Any] = {"metadata": dict(metadata or {})} | truthy({"ttl": _ttl(ttl)})
         extra = {"Prefer": "return=minimal"} if return_minimal else {}
-        return self._call(
+        return Call(
             Request(
                 "PATCH",
                 path("/threads/{}", thread_id),
@@ -113,21 +144,21 @@ class ThreadsClient(Resource):
             )
         )
 
-    def delete(
-        self, thread_id: str, *, headers: Headers = None, params: Any = None
-    ) -> Result[None]:
+    @endpoint
+    def delete(self, thread_id: str, *, headers: Headers = None, params: Any = None) -> Call[None]:
         """Delete a thread and its runs.
 
         Example:
             await client.threads.delete(thread_id)
         """
-        return self._call(
+        return Call(
             Request("DELETE", path("/threads/{}", thread_id), headers=headers, params=params)
         )
 
     def _search_body(self, **fields: Any) -> dict[str, Any]:
         return {"limit": fields.pop("limit"), "offset": fields.pop("offset")} | truthy(fields)
 
+    @endpoint
     def search(
         self,
         *,
@@ -143,7 +174,7 @@ class ThreadsClient(Resource):
         extract: dict[str, str] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[list[Thread]]:
+    ) -> Call[list[Thread]]:
         """Search threads by metadata, values, ids or status.
 
         Example:
@@ -161,7 +192,7 @@ class ThreadsClient(Resource):
             select=select,
             extract=extract,
         )
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 "/threads/search",
@@ -172,6 +203,7 @@ class ThreadsClient(Resource):
             )
         )
 
+    @endpoint
     def iter_search(
         self,
         *,
@@ -185,7 +217,7 @@ class ThreadsClient(Resource):
         extract: dict[str, str] | None = None,
         page_size: int = 100,
         headers: Headers = None,
-    ) -> Any:
+    ) -> Pages[Thread]:
         """Iterate over every matching thread, `page_size` per request.
 
         Example:
@@ -208,8 +240,9 @@ class ThreadsClient(Resource):
             )
             return Request("POST", "/threads/search", json=body, headers=headers, idempotent=True)
 
-        return self._pages(page, page_size=page_size)
+        return Pages(page, page_size=page_size)
 
+    @endpoint
     def count(
         self,
         *,
@@ -218,31 +251,31 @@ class ThreadsClient(Resource):
         status: ThreadStatus | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[int]:
+    ) -> Call[int]:
         """Count threads matching the filters.
 
         Example:
             n = await client.threads.count(status="idle")
         """
         body = truthy({"metadata": metadata, "values": values, "status": status})
-        return self._call(
+        return Call(
             Request(
                 "POST", "/threads/count", json=body, headers=headers, params=params, idempotent=True
             )
         )
 
-    def copy(
-        self, thread_id: str, *, headers: Headers = None, params: Any = None
-    ) -> Result[Thread]:
+    @endpoint
+    def copy(self, thread_id: str, *, headers: Headers = None, params: Any = None) -> Call[Thread]:
         """Copy a thread with its whole checkpoint history; returns the new thread.
 
         Example:
             twin = await client.threads.copy(thread_id)
         """
-        return self._call(
+        return Call(
             Request("POST", path("/threads/{}/copy", thread_id), headers=headers, params=params)
         )
 
+    @endpoint
     def prune(
         self,
         thread_ids: Sequence[str],
@@ -250,7 +283,7 @@ class ThreadsClient(Resource):
         strategy: str = "delete",
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[dict[str, Any]]:
+    ) -> Call[dict[str, Any]]:
         """Delete threads in bulk (`strategy="keep_latest"` keeps only their latest checkpoint).
 
         Example:
@@ -259,10 +292,9 @@ class ThreadsClient(Resource):
         body: dict[str, Any] = {"thread_ids": list(thread_ids)} | (
             {"strategy": strategy} if strategy != "delete" else {}
         )
-        return self._call(
-            Request("POST", "/threads/prune", json=body, headers=headers, params=params)
-        )
+        return Call(Request("POST", "/threads/prune", json=body, headers=headers, params=params))
 
+    @endpoint
     def get_state(
         self,
         thread_id: str,
@@ -273,7 +305,7 @@ class ThreadsClient(Resource):
         select: list[str] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[ThreadState]:
+    ) -> Call[ThreadState]:
         """Get the thread's current state, or the state at a checkpoint.
 
         The second argument may be a checkpoint dict or (as in the seed API) a checkpoint id string.
@@ -286,7 +318,7 @@ class ThreadsClient(Resource):
             checkpoint, checkpoint_id = None, checkpoint
         if checkpoint:
             body = {"checkpoint": checkpoint, "subgraphs": subgraphs} | truthy({"select": select})
-            return self._call(
+            return Call(
                 Request(
                     "POST",
                     path("/threads/{}/state/checkpoint", thread_id),
@@ -302,8 +334,9 @@ class ThreadsClient(Resource):
             else path("/threads/{}/state", thread_id)
         )
         query = merge_params({"subgraphs": subgraphs} | truthy({"select": select}), params)
-        return self._call(Request("GET", route, headers=headers, params=query))
+        return Call(Request("GET", route, headers=headers, params=query))
 
+    @endpoint
     def update_state(
         self,
         thread_id: str,
@@ -314,7 +347,7 @@ class ThreadsClient(Resource):
         checkpoint_id: str | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[ThreadUpdateStateResponse]:
+    ) -> Call[ThreadUpdateStateResponse]:
         """Apply `values` to the thread's state as if node `as_node` wrote them; returns the new checkpoint.
 
         Example:
@@ -323,7 +356,7 @@ class ThreadsClient(Resource):
         body = {"values": values} | truthy(
             {"checkpoint_id": checkpoint_id, "checkpoint": checkpoint, "as_node": as_node}
         )
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 path("/threads/{}/state", thread_id),
@@ -333,6 +366,7 @@ class ThreadsClient(Resource):
             )
         )
 
+    @endpoint
     def get_history(
         self,
         thread_id: str,
@@ -344,18 +378,18 @@ class ThreadsClient(Resource):
         select: list[str] | None = None,
         headers: Headers = None,
         params: Any = None,
-    ) -> Result[list[ThreadState]]:
+    ) -> Call[list[ThreadState]]:
         """List past states of the thread, newest first.
 
         Example:
             history = await client.threads.get_history(thread_id, limit=5)
         """
-        if isinstance(before, str):  # a bare checkpoint id (seed API): the server wants a config
-            before = {"configurable": {"checkpoint_id": before}}
+        # A bare checkpoint id (seed API) is sent as the config servers accept.
+        cursor = {"configurable": {"checkpoint_id": before}} if isinstance(before, str) else before
         body = {"limit": limit} | truthy(
-            {"before": before, "metadata": metadata, "checkpoint": checkpoint, "select": select}
+            {"before": cursor, "metadata": metadata, "checkpoint": checkpoint, "select": select}
         )
-        return self._call(
+        return Call(
             Request(
                 "POST",
                 path("/threads/{}/history", thread_id),
@@ -366,6 +400,7 @@ class ThreadsClient(Resource):
             )
         )
 
+    @endpoint
     def join_stream(
         self,
         thread_id: str,
@@ -374,7 +409,7 @@ class ThreadsClient(Resource):
         stream_mode: str | Sequence[str] = "run_modes",
         headers: Headers = None,
         params: Any = None,
-    ) -> Any:
+    ) -> Stream[StreamPart]:
         """Stream everything happening on a thread (runs' events, `run_done`, state updates).
 
         The async result can be iterated directly or awaited first, as in the official client.
@@ -385,7 +420,7 @@ class ThreadsClient(Resource):
         """
         query = merge_params({"stream_mode": stream_mode}, params)
         extra = {"Last-Event-ID": last_event_id} if last_event_id else {}
-        return self._stream(
+        return Stream(
             Request(
                 "GET",
                 path("/threads/{}/stream", thread_id),
@@ -395,7 +430,9 @@ class ThreadsClient(Resource):
             )
         )
 
-    def stream(self, thread_id: str | None = None, *, assistant_id: str, **options: Any) -> Any:
+    def stream(
+        self, thread_id: str | None = None, *, assistant_id: str, **options: Any
+    ) -> NoReturn:
         """The official client's v3 "thread streaming" session; not supported by this client.
 
         Use `runs.stream(...)` or `threads.join_stream(...)` instead.
@@ -408,3 +445,19 @@ class ThreadsClient(Resource):
             "threads.stream (protocol v3 sessions) is not supported; use runs.stream or "
             "threads.join_stream"
         )
+
+
+class ThreadsClient(ThreadsEndpoints, AsyncResource):
+    """Create, read, update, search, copy and prune threads; read and write their state.
+
+    Example:
+        thread = await client.threads.create(metadata={"user_id": "123"})
+    """
+
+
+class SyncThreadsClient(ThreadsEndpoints, SyncResource):
+    """Create, read, update, search, copy and prune threads; read and write their state.
+
+    Example:
+        thread = client.threads.create(metadata={"user_id": "123"})
+    """

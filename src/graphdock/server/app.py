@@ -69,7 +69,7 @@ async def open_services(
             backend.checkpointer,
             backend.store,
         )
-        webhooks = WebhookSender(config.webhooks)
+        webhooks = WebhookSender(config.webhooks, self_url=_self_url(settings))
         stack.push_async_callback(webhooks.close)
         assistants = AssistantService(storage, graphs)
         thread_ttl = config.checkpointer_ttl.default_ttl if config.checkpointer_ttl else None
@@ -120,6 +120,13 @@ async def open_services(
             services.pool.start()
             stack.push_async_callback(services.pool.stop, settings.shutdown_grace)
         yield services
+
+
+def _self_url(settings: Settings) -> str:
+    """This server's own address, for webhooks given as a path: GRAPHDOCK_SELF_URL, else
+    the port it serves on, over loopback."""
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return os.environ.get("GRAPHDOCK_SELF_URL") or f"http://{host}:{settings.port}"
 
 
 async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitStack) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphdock.server.api.responses import json_response
 from graphdock.server.services.errors import ServiceError
@@ -119,12 +122,54 @@ def install(app: FastAPI) -> None:
         except (ImportError, AttributeError):
             pass
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        if _is_data_error(exc):
-            return json_response({"detail": "A value in the request is out of range"}, 422)
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return json_response({"detail": f"Internal error: {type(exc).__name__}: {exc}"}, 500)
+    # Not `exception_handler(Exception)`: Starlette re-raises after such a handler answers,
+    # and the server then drops the connection. LastResort answers and keeps it.
+    app.add_middleware(LastResort)
+
+
+class LastResort:
+    """What no handler turned into a response: a database refusing a value becomes a 422;
+    anything else a JSON 500 that names a request id and nothing of the failure (no SQL,
+    no parameters, no stack: those go to the log, under the same id). The exception stops
+    here, so the connection stays open for the client's next request."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if _is_data_error(exc) and not started:
+                response = json_response({"detail": "A value in the request is out of range"}, 422)
+                await response(scope, receive, send)
+                return
+            request_id = Headers(scope=scope).get("x-request-id") or str(uuid.uuid4())
+            log.exception(
+                "unhandled error on %s %s (request %s)", scope["method"], scope["path"], request_id
+            )
+            if started:
+                return  # a streamed body was cut short: nothing more can be said on it
+            response = json_response(
+                {
+                    "detail": f"Internal error (request {request_id}): the server log has "
+                    "the details under that id"
+                },
+                500,
+                {"x-request-id": request_id},
+            )
+            await response(scope, receive, send)
 
 
 def _is_data_error(exc: BaseException) -> bool:

@@ -273,9 +273,27 @@ class RunExecutor:
                 "error": None if cancel == "rollback" else error,
                 "status": _thread_status_after(status, cancel, snapshot),
             }
-        await self.runs.mark_finished(
-            run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
-        )
+        try:
+            await self.runs.mark_finished(
+                run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
+            )
+        except Exception as exc:
+            if not _refused_value(exc):
+                raise  # the database is away: the run's lease runs out and it is re-queued
+            # The graph ended, but its state holds what the database cannot store (a NUL
+            # character in Postgres JSON, say): the run ends as an error that says so, now,
+            # rather than staying `running` until its lease runs out.
+            log.warning("run %s: recording its result failed: %s", run_id, exc)
+            status = "error"
+            error = {
+                "error": "ResultNotRecorded",
+                "message": "the run finished, but its final state could not be stored: "
+                f"{_first_line(exc)}",
+            }
+            await self._publish(run, "error", serde.dumps(error))
+            await self.runs.mark_finished(
+                run, status="error", thread_values={"error": error, "status": "error"}
+            )
         if status == "error":
             result = {"__error__": error}
         else:
@@ -305,6 +323,25 @@ class RunExecutor:
                 "metadata",
                 serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
             )
+
+
+def _refused_value(exc: BaseException) -> bool:
+    """The database refused a value (as opposed to being unreachable)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        names = {c.__name__ for c in type(seen).__mro__}
+        if names & {"DataError", "UntranslatableCharacter", "IntegrityError", "ValueError"}:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    """The error's own message, without the SQL statement SQLAlchemy appends."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
 
 
 def _needs_snapshot(kwargs: dict, last_values: Any) -> bool:

@@ -263,7 +263,7 @@ class ThreadService:
         async with self.storage.begin() as tx:
             source = await tx.get_thread(thread_id, ctx.filter_for("threads"))
             if source is None:
-                raise Conflict("Conflict")
+                raise NotFound(f"Thread with ID {thread_id} not found")
             now = clock.now()
             # The copy carries the source's state (values, interrupts, error) and status;
             # only a run in progress stays behind, so a busy source gives an idle copy.

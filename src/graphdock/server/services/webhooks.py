@@ -24,6 +24,9 @@ from graphdock.server.services.errors import Invalid
 
 log = logging.getLogger("graphdock.webhooks")
 
+_NOT_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+# A DNS name, an IPv4 address, or an IPv6 address (urlsplit strips its brackets).
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]+")
 _ENV_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -32,8 +35,15 @@ def check_webhook_url(url: str, config: WebhooksConfig | None) -> None:
     strict_block = config is not None
     if len(url) > policy.max_url_length:
         raise Invalid(f"Webhook URL is longer than {policy.max_url_length} characters")
+    if _NOT_IN_URLS.search(url):
+        raise Invalid(f"Invalid webhook URL {url!r}: it contains spaces or control characters")
     parts = urlsplit(url)
     if not parts.scheme and not parts.netloc:
+        if not url.startswith("/"):
+            raise Invalid(
+                f"Invalid webhook URL {url!r}: expected an http(s) URL, or a path starting "
+                "with / for a route of this server"
+            )
         if policy.disable_loopback:
             raise Invalid(
                 "Loopback webhooks (relative URLs and localhost) are disabled by default. "
@@ -43,7 +53,7 @@ def check_webhook_url(url: str, config: WebhooksConfig | None) -> None:
     if parts.scheme not in ("http", "https"):
         raise Invalid(f"Webhook host blocked: scheme '{parts.scheme}' not allowed")
     host = parts.hostname or ""
-    if not host:
+    if not host or not _HOST.fullmatch(host):
         raise Invalid(f"Invalid webhook hostname '{host}'")
     if strict_block and policy.require_https and parts.scheme != "https":
         raise Invalid("Webhook must use https")
@@ -85,9 +95,15 @@ class WebhookSender:
     """POSTs a finished run to its webhook, retrying with backoff on failures and 5xx."""
 
     def __init__(
-        self, config: WebhooksConfig | None, *, attempts: int = 4, base_delay: float = 0.5
+        self,
+        config: WebhooksConfig | None,
+        *,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+        self_url: str | None = None,
     ):
         self.config = config
+        self.self_url = self_url  # where a webhook given as a path is sent
         self.attempts = attempts
         self.base_delay = base_delay
         self._client: httpx.AsyncClient | None = None
@@ -100,6 +116,11 @@ class WebhookSender:
         return headers
 
     def send(self, url: str, payload: dict[str, Any]) -> None:
+        if url.startswith("/"):  # a route of this server (http.app), reached over loopback
+            if self.self_url is None:
+                log.error("webhook %s: a path, but this process knows no URL of its own", url)
+                return
+            url = self.self_url.rstrip("/") + url
         if self.config and self.config.allowed_fields:
             payload = {k: v for k, v in payload.items() if k in self.config.allowed_fields}
         task = asyncio.create_task(self._deliver(url, payload))

@@ -19,7 +19,6 @@ from graphdock.server.api.responses import json_response, no_content, project
 from graphdock.server.api.routing import api_router
 from graphdock.server.api.sse import (
     WatchfulStreamingResponse,
-    error_frame,
     sse_body,
     sse_response,
 )
@@ -236,9 +235,7 @@ async def join_run(thread_id: str, run_id: str, request: Request, caller: Caller
     thread_id, run_id = await _read_run(caller, thread_id, run_id)
     run = await services(request).runs.find_run(thread_id, run_id, caller.ctx)
     if run is None:
-        return json_response(
-            {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
-        )
+        raise ApiError(404, "Run not found")
     return await _wait(request, run)
 
 
@@ -259,7 +256,7 @@ async def join_run_stream(
             raise ApiError(422, f"Invalid stream mode: {mode}")
     run = await services(request).runs.find_run(thread_id, run_id, caller.ctx)
     if run is None:
-        return sse_response(_single(error_frame("HTTPException", "404: Run not found")))
+        raise ApiError(404, "Run not found")
     cancel = cancel_on_disconnect.lower() in ("true", "yes", "1")
     return _stream(
         request,
@@ -268,10 +265,6 @@ async def join_run_stream(
         after=request.headers.get("last-event-id"),
         modes=modes or None,
     )
-
-
-async def _single(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel Run")

@@ -10,6 +10,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from graphdock.server.config import signing_key
+
 
 def _env_number(name: str, default, kind):
     value = os.environ.get(name)
@@ -78,6 +80,12 @@ class Settings:
         default_factory=lambda: _env_float("GRAPHDOCK_SHUTDOWN_GRACE_SECONDS", 5.0)
     )
 
+    # Signs every webhook delivery (Standard Webhooks, `whsec_<base64>`); wins over
+    # langgraph.json's webhooks.signing_secret.
+    webhook_secret: str | None = field(
+        default_factory=lambda: os.environ.get("GRAPHDOCK_WEBHOOK_SECRET") or None, repr=False
+    )
+
     # Embedded backend: how the checkpointer reaches SQLite. "inline" runs each statement on
     # the event loop (fastest: a statement takes microseconds, a trip to a thread more);
     # "thread" runs them on aiosqlite's thread as langgraph's stock saver does, so a very
@@ -92,6 +100,15 @@ class Settings:
                 f"GRAPHDOCK_SQLITE_CHECKPOINTS must be 'inline' or 'thread', "
                 f"not {self.sqlite_checkpoints!r}"
             )
+        if self.webhook_secret is not None:
+            try:
+                signing_key(self.webhook_secret)
+            except ValueError as exc:
+                raise ValueError(f"GRAPHDOCK_WEBHOOK_SECRET {exc}") from None
+
+    @property
+    def webhook_signing_key(self) -> bytes | None:
+        return signing_key(self.webhook_secret) if self.webhook_secret else None
 
     @property
     def storage_kind(self) -> str:

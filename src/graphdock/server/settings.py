@@ -47,6 +47,11 @@ class Settings:
     event_retention_seconds: float = field(
         default_factory=lambda: _env_float("GRAPHDOCK_EVENT_RETENTION_SECONDS", 3600.0)
     )
+    # The embedded event bus holds at most this many megabytes of events; past it, the
+    # events of the runs that finished first are dropped first.
+    event_memory_mb: float = field(
+        default_factory=lambda: _env_float("GRAPHDOCK_EVENT_MEMORY_MB", 256.0)
+    )
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URI") or None)
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URI") or None)
     cron_interval: float = field(
@@ -100,11 +105,20 @@ class Settings:
                 f"GRAPHDOCK_SQLITE_CHECKPOINTS must be 'inline' or 'thread', "
                 f"not {self.sqlite_checkpoints!r}"
             )
+        if not 0 <= self.event_memory_mb < float("inf"):  # NaN too
+            raise ValueError(
+                f"GRAPHDOCK_EVENT_MEMORY_MB must be a number of megabytes, 0 or more, "
+                f"not {self.event_memory_mb!r}"
+            )
         if self.webhook_secret is not None:
             try:
                 signing_key(self.webhook_secret)
             except ValueError as exc:
                 raise ValueError(f"GRAPHDOCK_WEBHOOK_SECRET {exc}") from None
+
+    @property
+    def event_memory_bytes(self) -> int:
+        return int(self.event_memory_mb * 1024 * 1024)
 
     @property
     def webhook_signing_key(self) -> bytes | None:

@@ -96,6 +96,28 @@ async def test_the_bus_drops_finished_logs_oldest_first_and_never_a_live_one():
     assert not await bus.has_channel("run:0")
 
 
+async def test_a_thread_log_is_kept_while_followed_and_may_go_once_nobody_does():
+    payload = b'{"n": "' + b"x" * 500 + b'"}'
+    bus = MemoryEventBus(memory_budget=2_000)  # room for two such events
+    follower = bus.subscribe("thread:t", idle=0.01)
+    assert await anext(follower) == []  # following it (an idle tick: nothing yet)
+    for _ in range(3):
+        await bus.publish("thread:t", "values", payload)
+    await bus.publish("run:r", "values", payload)
+    await bus.close_channel("run:r")
+    assert await bus.has_channel("thread:t") and not await bus.has_channel("run:r")
+    assert len(await anext(follower)) == 3
+    await follower.aclose()  # the last follower leaves: the log may go now, and does
+    assert not await bus.has_channel("thread:t")
+    assert bus.stats()["stored_bytes"] == 0
+    # A new follower starts a new, live log.
+    again = bus.subscribe("thread:t", live_only=True, idle=0.01)
+    assert await anext(again) == []
+    await bus.publish("thread:t", "values", payload)
+    assert [e.event for e in await anext(again)] == ["values"]
+    await again.aclose()
+
+
 async def test_stored_bytes_follow_what_is_kept():
     bus = MemoryEventBus(memory_budget=None)
     assert bus.stats()["stored_bytes"] == 0

@@ -2,10 +2,14 @@
 
 A finished run's log is kept for `retention_seconds` so it can be replayed, and all logs
 together are held to `memory_budget` bytes: past it, the logs of the runs that finished
-first are dropped first (a live log never is). Dropping pops the front of the queue of
-closed logs, so it costs the same whatever the number of logs. A dropped channel is
-remembered for a while: a client that read the run as running just before it ended and was
-dropped gets an ended subscription, not a new empty log that would never close.
+first are dropped first (a live run's never is). Dropping pops the front of the queue of
+closed logs, so it costs the same whatever the number of logs. A thread's log (for
+`/threads/{id}/stream`) never closes; it joins that queue when its last subscriber leaves,
+and leaves it again if one comes back before it is dropped.
+
+A dropped channel is remembered for a while: a client that read the run as running just
+before it ended and was dropped gets an ended subscription, not a new empty log that would
+never close.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
-from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
+from graphdock.server.ports.bus import CancelHandler, Event, is_thread_channel, parse_event_id
 
 # What one stored event costs beside its data: its id string, the key and Event tuples and
 # the list slot (measured on CPython 3.11: about 325 bytes for a small event).
@@ -29,7 +33,7 @@ MAX_REMEMBERED = 20_000
 
 
 class _Log:
-    __slots__ = ("changed", "closed", "events", "expires_at", "last", "size")
+    __slots__ = ("changed", "closed", "events", "expires_at", "last", "size", "watchers")
 
     def __init__(self) -> None:
         self.events: list[tuple[tuple[int, int], Event]] = []
@@ -38,6 +42,13 @@ class _Log:
         self.last = (0, -1)
         self.expires_at: float | None = None
         self.size = 0  # bytes of its events, as counted against the budget
+        self.watchers = 0  # subscriptions open on it
+
+    @property
+    def droppable(self) -> bool:
+        """Closed (its run ended), or a thread's log nobody follows (a run's log that is
+        still open is only ever queued once it closes)."""
+        return self.closed or self.watchers == 0
 
     def next_id(self) -> tuple[int, int]:
         ms = int(time.time() * 1000)
@@ -85,14 +96,16 @@ class MemoryEventBus:
         if self._logs.get(channel) is log:
             del self._logs[channel]
             self.stored_bytes -= log.size
-            self._dropped[channel] = time.monotonic()
+            if not is_thread_channel(channel):  # a thread's stream may always start anew
+                self._dropped[channel] = time.monotonic()
 
     def _expire(self) -> None:
         """Drop logs whose retention ran out; closing order is expiry order, so look at the front."""
         now = time.monotonic()
         while self._closing and self._closing[0][0] < now:
             _, channel, log = self._closing.popleft()
-            self._drop(channel, log)
+            if log.droppable:
+                self._drop(channel, log)
         forget_before = now - FORGET_AFTER_SECONDS
         dropped = self._dropped
         while dropped and (
@@ -104,7 +117,7 @@ class MemoryEventBus:
         """Drop the logs of the runs that finished first until the rest fit the budget."""
         while self.stored_bytes > self.memory_budget and self._closing:
             _, channel, log = self._closing.popleft()
-            if self._logs.get(channel) is log:
+            if self._logs.get(channel) is log and log.droppable:
                 self._drop(channel, log)
                 self.dropped_for_memory += 1
         self._expire()
@@ -131,11 +144,15 @@ class MemoryEventBus:
         log = self._log(channel)
         if not log.closed:
             log.closed = True
-            log.expires_at = time.monotonic() + self.retention_seconds
-            self._closing.append((log.expires_at, channel, log))
-            if self.memory_budget is not None and self.stored_bytes > self.memory_budget:
-                self._keep_within_budget()
+            self._may_drop(channel, log)
         log.notify()
+
+    def _may_drop(self, channel: str, log: _Log) -> None:
+        """Queue `log` for expiry and for dropping, behind those queued before it."""
+        log.expires_at = time.monotonic() + self.retention_seconds
+        self._closing.append((log.expires_at, channel, log))
+        if self.memory_budget is not None and self.stored_bytes > self.memory_budget:
+            self._keep_within_budget()
 
     async def has_channel(self, channel: str) -> bool:
         return channel in self._logs
@@ -154,22 +171,28 @@ class MemoryEventBus:
             return
         log = self._log(channel)
         position = len(log.events) if live_only else _index_after(log, parse_event_id(after))
-        while True:
-            waiter = log.changed
-            if position < len(log.events):
-                batch = [e for _, e in log.events[position:]]
-                position += len(batch)
-                yield batch
-                continue
-            if log.closed:
-                return
-            if idle is None:
-                await waiter.wait()
-            else:
-                try:
-                    await asyncio.wait_for(waiter.wait(), idle)
-                except TimeoutError:
-                    yield []
+        log.watchers += 1
+        try:
+            while True:
+                waiter = log.changed
+                if position < len(log.events):
+                    batch = [e for _, e in log.events[position:]]
+                    position += len(batch)
+                    yield batch
+                    continue
+                if log.closed:
+                    return
+                if idle is None:
+                    await waiter.wait()
+                else:
+                    try:
+                        await asyncio.wait_for(waiter.wait(), idle)
+                    except TimeoutError:
+                        yield []
+        finally:
+            log.watchers -= 1
+            if not log.watchers and not log.closed and is_thread_channel(channel):
+                self._may_drop(channel, log)
 
     async def request_cancel(self, run_id: str, action: str) -> None:
         for handler in self._cancel_handlers.of(run_id):

@@ -88,6 +88,9 @@ def _domain_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
+OWN_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
 def sign(key: bytes, delivery_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` value of one attempt (Standard Webhooks, version 1)."""
     signed = f"{delivery_id}.{timestamp}.".encode() + body
@@ -123,8 +126,8 @@ class WebhookSender:
     def headers(self, message_id: str, body: bytes) -> dict[str, str]:
         headers = {"content-type": "application/json"}
         for name, template in (self.config.headers if self.config else {}).items():
-            headers[name] = expand_env(template)
-        # Set last: configured headers cannot stand in for the delivery's own.
+            if name.lower() not in OWN_HEADERS:  # configured ones cannot stand in for these
+                headers[name] = expand_env(template)
         timestamp = int(time.time())
         headers["webhook-id"] = message_id
         headers["webhook-timestamp"] = str(timestamp)

@@ -1,6 +1,6 @@
 """Run-engine figures on the bundled examples, printed, not asserted.
 
-    python bench/run.py [--runs 800] [--clients 16] [--events 50000]
+    python bench/run.py [--runs 800] [--clients 16] [--events 50000] [--memory-runs 10000]
 
 Starts `graphdock serve` on a fresh data dir and measures, through HTTP:
   * create-thread + wait, p50/p95, one client
@@ -11,6 +11,9 @@ and, beside the runs/s, the floor: the same graph run in-process with `ainvoke` 
 concurrency, in a separate process, on the checkpointer the server uses. Throughput and
 floor are measured for both ways the checkpointer can reach SQLite: inline (the default)
 and on aiosqlite's thread (langgraph's stock AsyncSqliteSaver).
+
+Last, the server's resident memory before and after `--memory-runs` runs (0 skips it), with
+the default event memory budget and with a small one, beside what the event store holds.
 """
 
 from __future__ import annotations
@@ -159,15 +162,54 @@ def floor(runs: int, clients: int, tmp: Path, driver: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def start_server(tmp: Path, clients: int, driver: str) -> ServerProcess:
+def start_server(
+    tmp: Path, clients: int, driver: str, env: dict[str, str] | None = None, name: str = ""
+) -> ServerProcess:
     server = ServerProcess(
-        tmp / f"data-{driver}",
+        tmp / f"data-{driver}{name}",
         EXAMPLES,
         extra_args=["--n-jobs-per-worker", str(clients)],
-        env={"GRAPHDOCK_SQLITE_CHECKPOINTS": driver},
+        env={"GRAPHDOCK_SQLITE_CHECKPOINTS": driver, **(env or {})},
     )
     server.start()
     return server
+
+
+# The event memory budgets the memory figures are taken with: the default, and a small one.
+MEMORY_BUDGETS = (None, 8)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+async def memory(tmp: Path, runs: int, clients: int, budget_mb: float | None) -> dict:
+    """Server RSS before and after `runs` runs (each on a new thread), and what the event
+    store holds then: finished runs' events stay for the retention, within the budget."""
+    env = {} if budget_mb is None else {"GRAPHDOCK_EVENT_MEMORY_MB": str(budget_mb)}
+    server = start_server(tmp, clients, "inline", env, name=f"-memory-{budget_mb}")
+    try:
+        await throughput(server.url, 200, clients, create_threads=True)  # warm up
+        before = rss_mb(server.proc.pid)
+        await throughput(server.url, runs, clients, create_threads=True)
+        after = rss_mb(server.proc.pid)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            metrics = (await client.get("/metrics", params={"format": "json"})).json()
+    finally:
+        server.stop()
+    figures: dict[str, object] = {"rss_mb_before": before, f"rss_mb_after_{runs}_runs": after}
+    events = metrics.get("events")  # absent from a server without an in-memory event store
+    if events is not None:
+        figures |= {
+            "event_memory_budget_mb": round(events["memory_budget_bytes"] / 2**20, 1),
+            "event_store_mb": round(events["stored_bytes"] / 2**20, 1),
+            "runs_whose_events_are_kept": events["finished_logs"],
+            "runs_whose_events_were_dropped_for_memory": events["dropped_for_memory"],
+        }
+    return figures
 
 
 async def main() -> None:
@@ -176,6 +218,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--memory-runs", type=int, default=10_000)
     args = parser.parse_args()
     n = args.clients
     figures: dict[str, object] = {}
@@ -211,6 +254,10 @@ async def main() -> None:
                 f"floor_in_process_runs_per_s_{n}_concurrent": round(floor_rps, 1),
                 "server_vs_floor": f"{rps / floor_rps:.0%}",
             }
+        if args.memory_runs:
+            figures["memory"] = [
+                await memory(tmp_path, args.memory_runs, n, budget) for budget in MEMORY_BUDGETS
+            ]
     figures["cpus"] = os.cpu_count()
     print(json.dumps(figures, indent=2))
 

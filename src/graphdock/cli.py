@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    from graphdock.server.config import ConfigError, apply_env, load_config
+    from graphdock.server.config import ConfigError, apply_env, load_config, webhook_signing_key
     from graphdock.server.services.graphs import GraphLoadError, GraphRegistry
     from graphdock.server.settings import Settings
 
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(config_path)
         apply_env(config)
+        webhook_signing_key(config)  # a bad secret stops the start, not the first delivery
         graphs = GraphRegistry.load(config)
     except ConfigError as exc:
         print(f"graphdock: bad config: {exc}", file=sys.stderr)

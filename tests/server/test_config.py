@@ -310,7 +310,11 @@ def test_cli_bad_config_prints_one_line_and_exits_2(tmp_path):
 
 @pytest.mark.parametrize(
     "name, value",
-    [("GRAPHDOCK_SQLITE_CHECKPOINTS", "threads"), ("N_JOBS_PER_WORKER", "ten")],
+    [
+        ("GRAPHDOCK_SQLITE_CHECKPOINTS", "threads"),
+        ("N_JOBS_PER_WORKER", "ten"),
+        ("GRAPHDOCK_EVENT_MEMORY_MB", "lots"),
+    ],
 )
 def test_cli_bad_setting_in_the_environment_names_it_and_exits_2(tmp_path, name, value):
     path = write_app(tmp_path, {"graphs": {"ok": "./app_graphs.py:compiled"}})

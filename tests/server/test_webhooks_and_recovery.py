@@ -57,6 +57,10 @@ def test_webhook_reports_errors_and_retries_on_5xx(graphdock_server):
         httpx.post(f"{graphdock_server}/runs/wait", json=body, timeout=30)
         requests = receiver.wait_for(2)
         assert len(requests) == 2  # the first answer was 503: sent again
+        # Unsigned (no secret configured), yet one id for the delivery, kept on the retry.
+        first, retry = ({k.lower(): v for k, v in r["headers"].items()} for r in requests)
+        assert first["webhook-id"] == retry["webhook-id"]
+        assert first["webhook-id"].startswith("msg_") and "webhook-signature" not in retry
         payload = requests[-1]["body"]
         assert payload["status"] == "error"
         assert payload["error"] == {"error": "ValueError", "message": "boom"}

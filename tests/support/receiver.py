@@ -19,7 +19,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver._arrived:
                     receiver.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": json.loads(body)}
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "body": json.loads(body),
+                            "raw": body,  # the bytes as sent, for signature checks
+                        }
                     )
                     failing = len(receiver.requests) <= receiver.fail_first
                     receiver._arrived.notify_all()

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from graphdock import __version__
-from graphdock.server.config import Config, apply_env, load_config
+from graphdock.server.config import Config, apply_env, load_config, webhook_signing_key
 from graphdock.server.executor.runner import RunExecutor
 from graphdock.server.executor.worker import WorkerPool
 from graphdock.server.services import clock
@@ -69,7 +69,11 @@ async def open_services(
             backend.checkpointer,
             backend.store,
         )
-        webhooks = WebhookSender(config.webhooks, self_url=_self_url(settings))
+        webhooks = WebhookSender(
+            config.webhooks,
+            signing_key=settings.webhook_signing_key or webhook_signing_key(config),
+            self_url=_self_url(settings),
+        )
         stack.push_async_callback(webhooks.close)
         assistants = AssistantService(storage, graphs)
         thread_ttl = config.checkpointer_ttl.default_ttl if config.checkpointer_ttl else None

@@ -54,7 +54,10 @@ async def open_embedded(settings: Settings, config: Config) -> AsyncIterator[Bac
         # One writer at a time, in turn, instead of SQLite's busy handler sleeping.
         storage = SqlStorage(create_sqlite_engine(settings.sqlite_path), lock=checkpointer.lock)
         stack.push_async_callback(storage.close)
-        bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
+        bus = MemoryEventBus(
+            retention_seconds=settings.event_retention_seconds,
+            memory_budget=settings.event_memory_bytes,
+        )
         stack.push_async_callback(bus.close)
         store = await stack.enter_async_context(
             open_sqlite_store(settings.sqlite_path, config, lock=checkpointer.lock)

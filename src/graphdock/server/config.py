@@ -6,9 +6,12 @@ fails fast with a message that names the file and the key instead of surfacing m
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,7 @@ KNOWN_SECTION_KEYS = {
         "allow_origins", "allow_methods", "allow_headers", "allow_credentials",
         "allow_origin_regex", "expose_headers", "max_age",
     },
-    "webhooks": {"env_prefix", "url", "headers", "allowed_fields"},
+    "webhooks": {"env_prefix", "url", "headers", "allowed_fields", "signing_secret"},
     "webhooks.url": {
         "require_https", "allowed_domains", "allowed_ports", "max_url_length",
         "disable_loopback", "disable_private_ips",
@@ -66,6 +69,17 @@ KNOWN_SECTION_KEYS = {
     "auth": {"path", "disable_studio_auth", "openapi", "cache", "allow_langsmith_api_keys"},
 }  # fmt: skip
 CHECKPOINTER_BACKENDS = ("default", "custom", "mongo")
+
+# `${{ env.NAME }}` in webhooks.headers and webhooks.signing_secret: the variable's value.
+ENV_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}")
+
+# Standard Webhooks secrets: `whsec_` and the base64 of the key; the spec asks for 24 to 64
+# random bytes, and a shorter key is refused rather than trusted.
+SECRET_PREFIX = "whsec_"
+SECRET_MIN_BYTES = 24
+MAKE_A_SECRET = (
+    "python -c \"import base64, os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\""
+)
 
 
 class ConfigError(Exception):
@@ -114,6 +128,7 @@ class WebhooksConfig:
     headers: dict[str, str] = field(default_factory=dict)
     env_prefix: str = "LG_WEBHOOK_"
     allowed_fields: list[str] | None = None
+    signing_secret: str | None = None  # as written: may hold `${{ env.NAME }}`
 
 
 @dataclass
@@ -384,6 +399,7 @@ class _Parser:
             if not isinstance(v, str):
                 self.fail(f"webhooks.headers.{k}", "must be a string")
         cfg.headers = headers
+        cfg.signing_secret = self.typed(wh, "signing_secret", "webhooks", str)  # see below
         if wh.get("url") is not None:
             url = self.obj(wh["url"], "webhooks.url")
             # A `url` block opts into the strict policy: https and no loopback unless relaxed.
@@ -410,6 +426,49 @@ class _Parser:
             path=self.typed(auth, "path", "auth", str),
             disable_studio_auth=self.typed(auth, "disable_studio_auth", "auth", bool, False),
         )
+
+
+def expand_env(template: str) -> str:
+    """`${{ env.NAME }}` replaced by the variable's value ("" when it is not set)."""
+    return ENV_TEMPLATE.sub(lambda m: os.environ.get(m.group(1), ""), template)
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret (`whsec_<base64>`); ValueError says what
+    is wrong with it, without repeating it."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"must start with '{SECRET_PREFIX}' (make one with: {MAKE_A_SECRET})")
+    encoded = secret.removeprefix(SECRET_PREFIX).strip()
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            f"must be '{SECRET_PREFIX}' followed by base64 (make one with: {MAKE_A_SECRET})"
+        ) from None
+    if len(key) < SECRET_MIN_BYTES:
+        raise ValueError(
+            f"holds {len(key)} bytes; a signing key needs at least {SECRET_MIN_BYTES} "
+            f"(make one with: {MAKE_A_SECRET})"
+        )
+    return key
+
+
+def webhook_signing_key(config: Config) -> bytes | None:
+    """The key that signs webhook deliveries, from `webhooks.signing_secret` with its
+    `${{ env.NAME }}` filled in (so call this after `apply_env`); None: unsigned."""
+    secret = config.webhooks.signing_secret if config.webhooks else None
+    if secret is None:
+        return None
+    key = "webhooks.signing_secret"
+    names = [m.group(1) for m in ENV_TEMPLATE.finditer(secret)]
+    unset = [name for name in names if not os.environ.get(name)]
+    if unset:
+        raise ConfigError(config.path, key, f"refers to {', '.join(unset)}, which is not set")
+    try:
+        return signing_key(expand_env(secret))
+    except ValueError as exc:
+        where = f" (filled in from {', '.join(names)})" if names else ""
+        raise ConfigError(config.path, key, f"{exc}{where}") from None
 
 
 def apply_env(config: Config) -> None:

@@ -10,6 +10,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from graphdock.server.config import signing_key
+
 
 def _env_number(name: str, default, kind):
     value = os.environ.get(name)
@@ -45,6 +47,11 @@ class Settings:
     event_retention_seconds: float = field(
         default_factory=lambda: _env_float("GRAPHDOCK_EVENT_RETENTION_SECONDS", 3600.0)
     )
+    # The embedded event bus holds at most this many megabytes of events; past it, the
+    # events of the runs that finished first are dropped first.
+    event_memory_mb: float = field(
+        default_factory=lambda: _env_float("GRAPHDOCK_EVENT_MEMORY_MB", 256.0)
+    )
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URI") or None)
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URI") or None)
     cron_interval: float = field(
@@ -78,6 +85,12 @@ class Settings:
         default_factory=lambda: _env_float("GRAPHDOCK_SHUTDOWN_GRACE_SECONDS", 5.0)
     )
 
+    # Signs every webhook delivery (Standard Webhooks, `whsec_<base64>`); wins over
+    # langgraph.json's webhooks.signing_secret.
+    webhook_secret: str | None = field(
+        default_factory=lambda: os.environ.get("GRAPHDOCK_WEBHOOK_SECRET") or None, repr=False
+    )
+
     # Embedded backend: how the checkpointer reaches SQLite. "inline" runs each statement on
     # the event loop (fastest: a statement takes microseconds, a trip to a thread more);
     # "thread" runs them on aiosqlite's thread as langgraph's stock saver does, so a very
@@ -92,6 +105,24 @@ class Settings:
                 f"GRAPHDOCK_SQLITE_CHECKPOINTS must be 'inline' or 'thread', "
                 f"not {self.sqlite_checkpoints!r}"
             )
+        if not 0 <= self.event_memory_mb < float("inf"):  # NaN too
+            raise ValueError(
+                f"GRAPHDOCK_EVENT_MEMORY_MB must be a number of megabytes, 0 or more, "
+                f"not {self.event_memory_mb!r}"
+            )
+        if self.webhook_secret is not None:
+            try:
+                signing_key(self.webhook_secret)
+            except ValueError as exc:
+                raise ValueError(f"GRAPHDOCK_WEBHOOK_SECRET {exc}") from None
+
+    @property
+    def event_memory_bytes(self) -> int:
+        return int(self.event_memory_mb * 1024 * 1024)
+
+    @property
+    def webhook_signing_key(self) -> bytes | None:
+        return signing_key(self.webhook_secret) if self.webhook_secret else None
 
     @property
     def storage_kind(self) -> str:

@@ -250,7 +250,7 @@ class RunExecutor:
             await self.checkpointer.adelete_for_runs([run_id])
         if cancel == "delete":
             await self.runs.settle_thread(thread_id)
-            await self._close(run, None)
+            await self._close(run, None, temporary=temporary)
             return
         values = outcome["last_values"]
         if outcome.get("finished_cleanly") and status == "success":
@@ -298,7 +298,7 @@ class RunExecutor:
             result = {"__error__": error}
         else:
             result = _output(values, outcome.get("output_keys"))
-        await self._close(run, serde.dumps(result))
+        await self._close(run, serde.dumps(result), temporary=temporary)
         webhook = run["kwargs"].get("webhook")
         if webhook and self.runs.webhooks_enabled and cancel != "rollback":
             payload = {
@@ -310,10 +310,16 @@ class RunExecutor:
             if error is not None:
                 payload["error"] = error
             self.webhooks.send(webhook, payload)
-        if temporary:
-            await self.runs.delete_temporary_thread(thread_id)
 
-    async def _close(self, run: dict, result: bytes | None) -> None:
+    async def _close(self, run: dict, result: bytes | None, *, temporary: bool = False) -> None:
+        """Publish the result and end the run's log: what releases its waiters and streams.
+        A stateless run's temporary thread goes first, so no client that heard the run
+        end can still find its thread."""
+        if temporary:
+            try:
+                await self.runs.delete_temporary_thread(run["thread_id"])
+            except Exception:  # the waiters must still hear the end
+                log.exception("deleting the temporary thread of run %s failed", run["run_id"])
         if result is not None:
             await self.bus.publish(run_channel(run["run_id"]), RESULT_EVENT, result)
         await self.bus.close_channel(run_channel(run["run_id"]))

@@ -166,6 +166,8 @@ class WorkerPool:
             "message": f"the run's worker stopped {run['attempt']} time(s); giving up",
         }
         channel = run_channel(run["run_id"])
+        if run["kwargs"].get("temporary"):
+            await self.executor.runs.delete_temporary_thread(run["thread_id"])
         await self.bus.publish(channel, "error", serde.dumps(error))
         await self.bus.publish(channel, RESULT_EVENT, serde.dumps({"__error__": error}))
         await self.bus.close_channel(channel)

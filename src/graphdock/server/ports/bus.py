@@ -63,3 +63,7 @@ def run_channel(run_id: str) -> str:
 
 def thread_channel(thread_id: str) -> str:
     return f"thread:{thread_id}"
+
+
+def is_thread_channel(channel: str) -> bool:
+    return channel.startswith("thread:")

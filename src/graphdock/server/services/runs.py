@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from graphdock.server import serde
 from graphdock.server.config import WebhooksConfig
-from graphdock.server.ports.bus import Event, EventBus, run_channel
+from graphdock.server.ports.bus import Event, EventBus, parse_event_id, run_channel
 from graphdock.server.ports.records import Json
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
@@ -43,6 +43,7 @@ RUN_FIELDS = (
     "updated_at",
 )
 ACTIVE = ("pending", "running")
+NOT_RETAINED = "EventsNotRetained"
 RESULT_EVENT = "__result__"  # internal: the wait/join body, published just before the log closes
 BUSY_THREAD = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
 NOTHING_TO_CANCEL = (
@@ -68,6 +69,22 @@ def event_mode(name: str) -> str:
     if base == "messages":
         return "messages-tuple"
     return base
+
+
+def not_retained(run: dict, after: str | None) -> Event:
+    """What a replay of a finished run gets once its events are gone (after the retention,
+    or dropped for memory): an `error` event that says so and where the outcome still is,
+    rather than a stream that ends as if there had been nothing to send."""
+    run_id, thread_id = run["run_id"], run["thread_id"]
+    message = (
+        f"The events of run {run_id} are no longer retained: a finished run's events are "
+        "kept for a limited time and memory (GRAPHDOCK_EVENT_RETENTION_SECONDS, "
+        "GRAPHDOCK_EVENT_MEMORY_MB). Its status is at GET /threads/{t}/runs/{r}, the "
+        "thread's state at GET /threads/{t}/state."
+    ).format(t=thread_id, r=run_id)
+    error = {"error": NOT_RETAINED, "message": message}
+    ms, seq = parse_event_id(after)  # the client's own position, in our form
+    return Event(f"{ms}-{seq}" if ms >= 0 else "0-0", "error", serde.dumps(error))
 
 
 class RunService:
@@ -434,11 +451,15 @@ class RunService:
         modes: list[str] | None = None,
         idle: float | None = None,
     ) -> AsyncIterator[list[Event]]:
-        """Batches of the run's events from `after` on (all without it), live until it ends."""
+        """Batches of the run's events from `after` on (all without it), live until it ends;
+        for a finished run whose events are no longer kept, one `error` event that says so."""
         channel = run_channel(run["run_id"])
         if run["status"] not in ACTIVE and not await self.bus.has_channel(channel):
+            yield [not_retained(run, after)]
             return
+        seen = False
         async for batch in self.bus.subscribe(channel, after=after, idle=idle):
+            seen = seen or bool(batch)
             kept = [
                 e
                 for e in batch
@@ -447,6 +468,8 @@ class RunService:
             ]
             if kept or not batch:  # an empty batch is an idle tick
                 yield kept
+        if not seen and not await self.bus.has_channel(channel):
+            yield [not_retained(run, after)]  # it ended, and its log went, before we looked
 
     async def result(self, run: dict) -> bytes:
         """The wait/join body: final values, `__error__`, or values with `__interrupt__`."""

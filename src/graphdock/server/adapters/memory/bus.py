@@ -1,19 +1,39 @@
-"""The EventBus in one process: logs in memory, asyncio events for wake-ups."""
+"""The EventBus in one process: logs in memory, asyncio events for wake-ups.
+
+A finished run's log is kept for `retention_seconds` so it can be replayed, and all logs
+together are held to `memory_budget` bytes: past it, the logs of the runs that finished
+first are dropped first (a live run's never is). Dropping pops the front of the queue of
+closed logs, so it costs the same whatever the number of logs. A thread's log (for
+`/threads/{id}/stream`) never closes; it joins that queue when its last subscriber leaves,
+and leaves it again if one comes back before it is dropped.
+
+A dropped channel is remembered for a while: a client that read the run as running just
+before it ended and was dropped gets an ended subscription, not a new empty log that would
+never close.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
-from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
+from graphdock.server.ports.bus import CancelHandler, Event, is_thread_channel, parse_event_id
+
+# What one stored event costs beside its data: its id string, the key and Event tuples and
+# the list slot (measured on CPython 3.11: about 325 bytes for a small event).
+EVENT_OVERHEAD = 320
+# How long, and how many of, the names of dropped channels are remembered (see above).
+FORGET_AFTER_SECONDS = 60.0
+MAX_REMEMBERED = 20_000
 
 
 class _Log:
-    __slots__ = ("changed", "closed", "events", "expires_at", "last")
+    __slots__ = ("changed", "closed", "events", "expires_at", "last", "size", "watchers")
 
     def __init__(self) -> None:
         self.events: list[tuple[tuple[int, int], Event]] = []
@@ -21,6 +41,14 @@ class _Log:
         self.closed = False
         self.last = (0, -1)
         self.expires_at: float | None = None
+        self.size = 0  # bytes of its events, as counted against the budget
+        self.watchers = 0  # subscriptions open on it
+
+    @property
+    def droppable(self) -> bool:
+        """Closed (its run ended), or a thread's log nobody follows (a run's log that is
+        still open is only ever queued once it closes)."""
+        return self.closed or self.watchers == 0
 
     def next_id(self) -> tuple[int, int]:
         ms = int(time.time() * 1000)
@@ -34,43 +62,97 @@ class _Log:
 
 
 class MemoryEventBus:
-    def __init__(self, retention_seconds: float = 3600.0):
+    def __init__(self, retention_seconds: float = 3600.0, memory_budget: int | None = None):
         self.retention_seconds = retention_seconds
+        self.memory_budget = memory_budget  # bytes of stored events; None: no bound
+        self.stored_bytes = 0
+        self.dropped_for_memory = 0  # finished runs' logs dropped to stay within the budget
         self._logs: dict[str, _Log] = {}
-        self._closing: deque[tuple[float, str]] = deque()  # (expiry, channel), oldest first
+        # Closed logs, in the order they closed: the order of expiry and of dropping.
+        self._closing: deque[tuple[float, str, _Log]] = deque()
+        self._dropped: dict[str, float] = {}  # channel -> when it was dropped, oldest first
         self._cancel_handlers = CancelHandlers()
         self._work = asyncio.Event()
+
+    def stats(self) -> dict[str, int | None]:
+        """The figures `/metrics` reports about the logs held in memory."""
+        return {
+            "stored_bytes": self.stored_bytes,
+            "memory_budget_bytes": self.memory_budget,
+            "logs": len(self._logs),
+            "finished_logs": len(self._closing),
+            "dropped_for_memory": self.dropped_for_memory,
+        }
 
     def _log(self, channel: str) -> _Log:
         log = self._logs.get(channel)
         if log is None:
             log = self._logs[channel] = _Log()
+            self._dropped.pop(channel, None)
             self._expire()
         return log
+
+    def _drop(self, channel: str, log: _Log) -> None:
+        if self._logs.get(channel) is log:
+            del self._logs[channel]
+            self.stored_bytes -= log.size
+            if not is_thread_channel(channel):  # a thread's stream may always start anew
+                self._dropped[channel] = time.monotonic()
 
     def _expire(self) -> None:
         """Drop logs whose retention ran out; closing order is expiry order, so look at the front."""
         now = time.monotonic()
         while self._closing and self._closing[0][0] < now:
-            _, channel = self._closing.popleft()
-            log = self._logs.get(channel)
-            if log is not None and log.expires_at is not None and log.expires_at < now:
-                del self._logs[channel]
+            _, channel, log = self._closing.popleft()
+            if log.droppable:
+                self._drop(channel, log)
+        forget_before = now - FORGET_AFTER_SECONDS
+        dropped = self._dropped
+        while dropped and (
+            len(dropped) > MAX_REMEMBERED or next(iter(dropped.values())) < forget_before
+        ):
+            del dropped[next(iter(dropped))]
+
+    def _keep_within_budget(self) -> None:
+        """Drop the logs of the runs that finished first until the rest fit the budget."""
+        while self.stored_bytes > self.memory_budget and self._closing:
+            _, channel, log = self._closing.popleft()
+            if self._logs.get(channel) is log and log.droppable:
+                self._drop(channel, log)
+                self.dropped_for_memory += 1
+        self._expire()
 
     async def publish(self, channel: str, event: str, data: bytes) -> str:
         log = self._log(channel)
         key = log.next_id()
         event_id = f"{key[0]}-{key[1]}"
+        # A copy of exactly its size: orjson's output keeps the slack of its buffer (about
+        # 4 KB for even a few bytes of JSON), which a log held for an hour would pay for.
+        data = bytes(memoryview(data))
         log.events.append((key, Event(event_id, event, data)))
+        size = sys.getsizeof(data) + EVENT_OVERHEAD
+        log.size += size
+        self.stored_bytes += size
+        if self.memory_budget is not None and self.stored_bytes > self.memory_budget:
+            self._keep_within_budget()
         log.notify()
         return event_id
 
     async def close_channel(self, channel: str) -> None:
+        if channel in self._dropped:
+            return  # already closed, and dropped since
         log = self._log(channel)
-        log.closed = True
-        log.expires_at = time.monotonic() + self.retention_seconds
-        self._closing.append((log.expires_at, channel))
+        if not log.closed:
+            log.closed = True
+            self._may_drop(channel, log)
         log.notify()
+
+    def _may_drop(self, channel: str, log: _Log) -> None:
+        """Queue `log` for expiry and for dropping, behind those queued before it."""
+        log.expires_at = time.monotonic() + self.retention_seconds
+        self._closing.append((log.expires_at, channel, log))
+        if self.memory_budget is not None and self.stored_bytes > self.memory_budget:
+            self._keep_within_budget()
 
     async def has_channel(self, channel: str) -> bool:
         return channel in self._logs
@@ -83,25 +165,34 @@ class MemoryEventBus:
         live_only: bool = False,
         idle: float | None = None,
     ) -> AsyncIterator[list[Event]]:
-        """Batches of events as they come; an empty batch after `idle` quiet seconds."""
+        """Batches of events as they come; an empty batch after `idle` quiet seconds.
+        A channel dropped a moment ago ends at once (its run ended)."""
+        if channel not in self._logs and channel in self._dropped:
+            return
         log = self._log(channel)
         position = len(log.events) if live_only else _index_after(log, parse_event_id(after))
-        while True:
-            waiter = log.changed
-            if position < len(log.events):
-                batch = [e for _, e in log.events[position:]]
-                position += len(batch)
-                yield batch
-                continue
-            if log.closed:
-                return
-            if idle is None:
-                await waiter.wait()
-            else:
-                try:
-                    await asyncio.wait_for(waiter.wait(), idle)
-                except TimeoutError:
-                    yield []
+        log.watchers += 1
+        try:
+            while True:
+                waiter = log.changed
+                if position < len(log.events):
+                    batch = [e for _, e in log.events[position:]]
+                    position += len(batch)
+                    yield batch
+                    continue
+                if log.closed:
+                    return
+                if idle is None:
+                    await waiter.wait()
+                else:
+                    try:
+                        await asyncio.wait_for(waiter.wait(), idle)
+                    except TimeoutError:
+                        yield []
+        finally:
+            log.watchers -= 1
+            if not log.watchers and not log.closed and is_thread_channel(channel):
+                self._may_drop(channel, log)
 
     async def request_cancel(self, run_id: str, action: str) -> None:
         for handler in self._cancel_handlers.of(run_id):

@@ -84,7 +84,10 @@ async def open_scaleout(settings: Settings, config: Config) -> AsyncIterator[Bac
                 "no Redis configured (REDIS_URI / --redis-url): events and cancellation stay "
                 "inside this process; run one graphdock process only"
             )
-            bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
+            bus = MemoryEventBus(
+                retention_seconds=settings.event_retention_seconds,
+                memory_budget=settings.event_memory_bytes,
+            )
             single_process = False
         stack.push_async_callback(bus.close)
         yield Backend("postgres", storage, bus, checkpointer, store, single_process=single_process)

@@ -70,17 +70,27 @@ async def metrics(request: Request, format: str = "prometheus"):
     pool = svc.pool
     active = pool.active if pool else 0
     maximum = pool.concurrency if pool else 0
+    # The in-process event bus tells what it holds; a Redis bus holds nothing here.
+    events = svc.bus.stats() if hasattr(svc.bus, "stats") else None
     if format == "json":
-        return json_response(
-            {
-                "workers": {"max": maximum, "active": active, "available": maximum - active},
-                # request bodies received, and the JSON parses they took (one each)
-                "requests": {"bodies": BodyStats.bodies, "json_parses": BodyStats.parses},
-            }
-        )
+        figures = {
+            "workers": {"max": maximum, "active": active, "available": maximum - active},
+            # request bodies received, and the JSON parses they took (one each)
+            "requests": {"bodies": BodyStats.bodies, "json_parses": BodyStats.parses},
+        }
+        if events is not None:
+            figures["events"] = events
+        return json_response(figures)
     body = (
         f"# TYPE lg_api_workers_max gauge\nlg_api_workers_max {maximum}\n"
         f"# TYPE lg_api_workers_active gauge\nlg_api_workers_active {active}\n"
         f"# TYPE lg_api_workers_available gauge\nlg_api_workers_available {maximum - active}\n"
     )
+    if events is not None:
+        body += (
+            "# TYPE graphdock_event_stored_bytes gauge\n"
+            f"graphdock_event_stored_bytes {events['stored_bytes']}\n"
+            "# TYPE graphdock_event_logs_dropped_for_memory counter\n"
+            f"graphdock_event_logs_dropped_for_memory {events['dropped_for_memory']}\n"
+        )
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

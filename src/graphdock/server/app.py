@@ -149,7 +149,7 @@ async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitSt
 
 def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
     from graphdock.server.api import errors, middleware
-    from graphdock.server.api.routes import assistants, crons, runs, store, system, threads
+    from graphdock.server.api.routes import assistants, crons, runs, store, system, threads, ui
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -167,15 +167,19 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     errors.install(app)
+    loaded = config or load_config(settings.config_path)
+    disabled = loaded.http.disabled
+    if settings.dev and "ui" not in disabled:
+        app.include_router(ui.dev_root)  # ahead of system's `/`, which answers like /ok
     for router in (system.router, assistants.router, threads.router, runs.router, runs.stateless):
         app.include_router(router)
-    loaded = config or load_config(settings.config_path)
     middleware.install(app, loaded)  # auth, API keys, CORS, size and rate limits
-    disabled = loaded.http.disabled
     if "crons" not in disabled:
         app.include_router(crons.router)
     if "store" not in disabled:
         app.include_router(store.router)
+    if "ui" not in disabled:
+        app.include_router(ui.router)
     return app
 
 

@@ -36,8 +36,10 @@ log = logging.getLogger("graphdock.auth")
 
 # Reachable without credentials, as the reference's meta routes are.
 PUBLIC_PATHS = frozenset(
-    {"/", "/ok", "/info", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/metrics"}
+    {"/", "/ok", "/info", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/metrics", "/ui"}
 )
+# The web UI's static files (under /ui/): the UI asks for credentials itself, for the API.
+PUBLIC_PREFIXES = ("/ui/",)
 # Request headers that never reach a run's config, whatever `configurable_headers` says.
 SECRET_HEADERS = frozenset(
     {

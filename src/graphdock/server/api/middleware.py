@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphdock.server.api.auth import PUBLIC_PATHS, AuthUser, Security
+from graphdock.server.api.auth import PUBLIC_PATHS, PUBLIC_PREFIXES, AuthUser, Security
 from graphdock.server.api.errors import ApiError
 from graphdock.server.api.middleware_access import PLANS, Call
 from graphdock.server.api.responses import json_response
@@ -208,7 +208,7 @@ class Gateway:
                     )
 
         path = scope["path"]
-        public = path in PUBLIC_PATHS or method == "OPTIONS"
+        public = path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or method == "OPTIONS"
         sec = self.security
         request_id = headers.get("x-request-id") or str(uuid.uuid4())
         ctx = RequestContext(

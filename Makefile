@@ -8,8 +8,10 @@ ORACLE_STAMP := $(ORACLE)/.installed
 # The reference server, used only as a test oracle, in a virtualenv of its own; never imported by graphdock.
 ORACLE_PACKAGES := "langgraph-cli[inmem]==0.4.40" "langgraph-api==0.16.7" "langgraph==1.2.22"
 PYTEST_WORKERS ?= 3
+UI_DEPS := ui/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install oracle serve dev test lint bench clean
+.PHONY: install oracle serve dev test lint bench clean ui ui-deps chromium screenshots
 
 install: $(STAMP)
 
@@ -26,14 +28,34 @@ $(ORACLE_STAMP):
 	$(ORACLE)/bin/python -m pip install -q $(ORACLE_PACKAGES)
 	touch $(ORACLE_STAMP)
 
+# The UI's build tools (Vite, TypeScript) and libraries, exactly as ui/package-lock.json pins them.
+ui-deps: $(UI_DEPS)
+
+$(UI_DEPS): ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $(UI_DEPS)
+
+# Rebuilds the UI bundle that ships in the package; commit the result (a test checks it).
+ui: ui-deps
+	cd ui && npm run build
+
+# Debian's Chromium, which the UI tests and bench drive through Playwright.
+chromium:
+	test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
+
+# The UI tests, saving their screenshots for the README (docs/screenshots).
+screenshots: install ui-deps chromium
+	GRAPHDOCK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/ui -p no:cacheprovider -q
+
 serve: install
 	$(BIN)/graphdock dev --config examples/langgraph.json --no-reload
 
-lint: install
+lint: install ui-deps
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
+	cd ui && npm run check
 
-test: install oracle
+test: install oracle ui-deps chromium
 	$(BIN)/ruff check src tests bench examples
 	GRAPHDOCK_ORACLE=$(CURDIR)/$(ORACLE)/bin/langgraph $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
@@ -41,4 +63,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(ORACLE) .graphdock
+	rm -rf $(VENV) $(ORACLE) .graphdock ui/node_modules

@@ -84,7 +84,11 @@ export function App() {
                   Forget credentials
                 </button>
               ) : (
-                <button type="button" class="link" onClick={() => setPrompt("Enter an API key or a token for this server.")}>
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => setPrompt("Enter an API key or a token for this server.")}
+                >
                   Enter credentials
                 </button>
               )}

@@ -24,20 +24,36 @@ export type { StreamEvent } from "./sse";
 
 const e = encodeURIComponent;
 
-export const info = (): Promise<ServerInfo> => call("GET", "/info");
+let serverInfo: Promise<ServerInfo> | undefined;
+/** GET /info, asked once per page (again after a failure, such as a 401 before sign-in). */
+export const info = (): Promise<ServerInfo> =>
+  (serverInfo ??= call<ServerInfo>("GET", "/info").catch((error) => {
+    serverInfo = undefined;
+    throw error;
+  }));
 
 export const assistants = {
   search: (body: { graph_id?: string; metadata?: JsonObject; limit?: number; offset?: number }) =>
     call<Assistant[]>("POST", "/assistants/search", { body }),
   get: (id: string) => call<Assistant>("GET", `/assistants/${e(id)}`),
-  graph: (id: string, xray: boolean | number) => call<GraphJson>("GET", `/assistants/${e(id)}/graph`, { query: { xray } }),
+  graph: (id: string, xray: boolean | number) =>
+    call<GraphJson>("GET", `/assistants/${e(id)}/graph`, { query: { xray } }),
   schemas: (id: string) => call<GraphSchemas>("GET", `/assistants/${e(id)}/schemas`),
   versions: (id: string) => call<AssistantVersion[]>("POST", `/assistants/${e(id)}/versions`, { body: { limit: 100 } }),
-  setLatest: (id: string, version: number) => call<Assistant>("POST", `/assistants/${e(id)}/latest`, { body: { version } }),
-  create: (body: { graph_id: string; name?: string; description?: string; config?: JsonObject; context?: JsonObject; metadata?: JsonObject }) =>
-    call<Assistant>("POST", "/assistants", { body }),
-  update: (id: string, body: { name?: string; description?: string; config?: JsonObject; context?: JsonObject; metadata?: JsonObject }) =>
-    call<Assistant>("PATCH", `/assistants/${e(id)}`, { body }),
+  setLatest: (id: string, version: number) =>
+    call<Assistant>("POST", `/assistants/${e(id)}/latest`, { body: { version } }),
+  create: (body: {
+    graph_id: string;
+    name?: string;
+    description?: string;
+    config?: JsonObject;
+    context?: JsonObject;
+    metadata?: JsonObject;
+  }) => call<Assistant>("POST", "/assistants", { body }),
+  update: (
+    id: string,
+    body: { name?: string; description?: string; config?: JsonObject; context?: JsonObject; metadata?: JsonObject },
+  ) => call<Assistant>("PATCH", `/assistants/${e(id)}`, { body }),
 };
 
 export interface ThreadQuery {
@@ -94,7 +110,9 @@ export const store = {
 export const crons = {
   search: (body: { assistant_id?: string; limit: number; offset: number }) =>
     page<Cron>("POST", "/runs/crons/search", { body: { ...body, sort_by: "created_at", sort_order: "desc" } }),
-  create: (body: { assistant_id: string; schedule: string; input?: Json; metadata?: JsonObject; timezone?: string }, threadId?: string) =>
-    call<Cron>("POST", threadId ? `/threads/${e(threadId)}/runs/crons` : "/runs/crons", { body }),
+  create: (
+    body: { assistant_id: string; schedule: string; input?: Json; metadata?: JsonObject; timezone?: string },
+    threadId?: string,
+  ) => call<Cron>("POST", threadId ? `/threads/${e(threadId)}/runs/crons` : "/runs/crons", { body }),
   delete: (id: string) => call<null>("DELETE", `/runs/crons/${e(id)}`),
 };

@@ -16,7 +16,13 @@ export interface ChatMessage {
   streaming?: boolean;
 }
 
-const ROLES: Record<string, string> = { user: "human", assistant: "ai", AIMessageChunk: "ai", HumanMessageChunk: "human", ToolMessageChunk: "tool" };
+const ROLES: Record<string, string> = {
+  user: "human",
+  assistant: "ai",
+  AIMessageChunk: "ai",
+  HumanMessageChunk: "human",
+  ToolMessageChunk: "tool",
+};
 
 export function asMessage(raw: Json): ChatMessage | null {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return null;
@@ -69,7 +75,7 @@ export function Message({ message }: { message: ChatMessage }) {
   return (
     <div class={`msg msg-${kind}`} data-role={message.type} data-streaming={message.streaming ? "true" : undefined}>
       <div class="msg-who">
-        {kind === "tool" ? `Tool result${message.name ? `: ${message.name}` : ""}` : WHO[kind] ?? message.type}
+        {kind === "tool" ? `Tool result${message.name ? `: ${message.name}` : ""}` : (WHO[kind] ?? message.type)}
         {message.tool_call_id && <span class="muted"> for {message.tool_call_id}</span>}
       </div>
       {message.chunks ? (

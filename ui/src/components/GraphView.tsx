@@ -45,7 +45,14 @@ interface Layout {
   height: number;
   nodes: (Box & { kind: "start" | "end" | "node"; node: GraphNode })[];
   clusters: Box[];
-  edges: { points: { x: number; y: number }[]; label: string; conditional: boolean; labelAt?: { x: number; y: number }; source: string; target: string }[];
+  edges: {
+    points: { x: number; y: number }[];
+    label: string;
+    conditional: boolean;
+    labelAt?: { x: number; y: number };
+    source: string;
+    target: string;
+  }[];
 }
 
 export function layoutGraph(graph: GraphJson): Layout {
@@ -69,7 +76,12 @@ export function layoutGraph(graph: GraphJson): Layout {
   graph.edges.forEach((edge, index) => {
     if (!known.has(edge.source) || !known.has(edge.target)) return;
     const label = edgeLabel(edge);
-    g.setEdge(edge.source, edge.target, { label, width: label ? textWidth(label) + 8 : 0, height: label ? 18 : 0, labelpos: "c" }, String(index));
+    g.setEdge(
+      edge.source,
+      edge.target,
+      { label, width: label ? textWidth(label) + 8 : 0, height: label ? 18 : 0, labelpos: "c" },
+      String(index),
+    );
   });
   dagre.layout(g);
   const info = g.graph() as { width?: number; height?: number };
@@ -126,7 +138,15 @@ export function GraphView({ graph, title }: { graph: GraphJson; title: string })
         height={layout.height}
       >
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
             <path d="M0,0 L10,5 L0,10 z" class="arrow-head" />
           </marker>
         </defs>
@@ -139,7 +159,11 @@ export function GraphView({ graph, title }: { graph: GraphJson; title: string })
           </g>
         ))}
         {layout.edges.map((edge, i) => (
-          <g class={edge.conditional ? "edge conditional" : "edge"} data-edge={`${edge.source}->${edge.target}`} key={i}>
+          <g
+            class={edge.conditional ? "edge conditional" : "edge"}
+            data-edge={`${edge.source}->${edge.target}`}
+            key={i}
+          >
             <path d={path(edge.points)} marker-end="url(#arrow)" />
             {edge.labelAt && (
               <text x={edge.labelAt.x} y={edge.labelAt.y + 4} text-anchor="middle" class="edge-label">

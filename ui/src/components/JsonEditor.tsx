@@ -15,7 +15,19 @@ export function pretty(value: unknown): string {
   return value === undefined ? "" : JSON.stringify(value, null, 2);
 }
 
-export function JsonEditor({ value, onInput, label, rows = 8, name }: { value: string; onInput: (text: string) => void; label: string; rows?: number; name?: string }) {
+export function JsonEditor({
+  value,
+  onInput,
+  label,
+  rows = 8,
+  name,
+}: {
+  value: string;
+  onInput: (text: string) => void;
+  label: string;
+  rows?: number;
+  name?: string;
+}) {
   const { error } = parseJson(value);
   return (
     <label class="field json-editor">
@@ -38,6 +50,7 @@ export function objectFrom<T>(text: string, field: string, empty: T): T | Record
   const { value, error } = parseJson(text);
   if (error) throw new Error(`${field}: not valid JSON: ${error}`);
   if (value === undefined) return empty;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${field}: must be a JSON object`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new Error(`${field}: must be a JSON object`);
   return value as Record<string, Json>;
 }

@@ -20,9 +20,7 @@ function Node({ name, value, depth, open }: { name?: string; value: Json; depth:
       </div>
     );
   }
-  const entries: [string, Json][] = Array.isArray(value)
-    ? value.map((v, i) => [String(i), v])
-    : Object.entries(value);
+  const entries: [string, Json][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
   const [openBrace, closeBrace] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
   if (entries.length === 0) {
     return (
@@ -38,7 +36,8 @@ function Node({ name, value, depth, open }: { name?: string; value: Json; depth:
         {label}
         <span class="j-punct">{openBrace}</span>
         <span class="j-count">
-          {entries.length} {Array.isArray(value) ? (entries.length === 1 ? "item" : "items") : entries.length === 1 ? "key" : "keys"}
+          {entries.length}{" "}
+          {Array.isArray(value) ? (entries.length === 1 ? "item" : "items") : entries.length === 1 ? "key" : "keys"}
         </span>
         <span class="j-punct">{closeBrace}</span>
       </summary>

@@ -22,7 +22,11 @@ export function resolve(schema: JsonSchema | undefined, root: JsonSchema): JsonS
     if (union) {
       const real = union.filter((s) => s.type !== "null");
       if (real.length === 1) {
-        current = { ...real[0], title: current.title ?? real[0].title, description: current.description ?? real[0].description };
+        current = {
+          ...real[0],
+          title: current.title ?? real[0].title,
+          description: current.description ?? real[0].description,
+        };
         continue;
       }
     }
@@ -72,7 +76,9 @@ interface FieldProps {
 function messageText(value: Json | undefined): string {
   if (!Array.isArray(value) || value.length === 0) return "";
   const last = value[value.length - 1];
-  return last && typeof last === "object" && !Array.isArray(last) && typeof last.content === "string" ? last.content : "";
+  return last && typeof last === "object" && !Array.isArray(last) && typeof last.content === "string"
+    ? last.content
+    : "";
 }
 
 function JsonField({ name, value, onChange }: FieldProps) {
@@ -118,7 +124,11 @@ function Field(props: FieldProps) {
       );
     case "enum":
       return (
-        <select name={name} value={value === undefined ? "" : JSON.stringify(value)} onChange={(event) => onChange(target(event).value ? JSON.parse(target(event).value) : undefined)}>
+        <select
+          name={name}
+          value={value === undefined ? "" : JSON.stringify(value)}
+          onChange={(event) => onChange(target(event).value ? JSON.parse(target(event).value) : undefined)}
+        >
           <option value="">(not set)</option>
           {schema.enum!.map((option) => (
             <option value={JSON.stringify(option)}>{String(option)}</option>
@@ -126,7 +136,14 @@ function Field(props: FieldProps) {
         </select>
       );
     case "string":
-      return <input name={name} type="text" value={typeof value === "string" ? value : ""} onInput={(event) => onChange(target(event).value || undefined)} />;
+      return (
+        <input
+          name={name}
+          type="text"
+          value={typeof value === "string" ? value : ""}
+          onInput={(event) => onChange(target(event).value || undefined)}
+        />
+      );
     case "integer":
     case "number":
       return (
@@ -143,7 +160,11 @@ function Field(props: FieldProps) {
       );
     case "boolean":
       return (
-        <select name={name} value={value === undefined ? "" : String(value)} onChange={(event) => onChange(target(event).value === "" ? undefined : target(event).value === "true")}>
+        <select
+          name={name}
+          value={value === undefined ? "" : String(value)}
+          onChange={(event) => onChange(target(event).value === "" ? undefined : target(event).value === "true")}
+        >
           <option value="">(not set)</option>
           <option value="true">true</option>
           <option value="false">false</option>
@@ -157,7 +178,9 @@ function Field(props: FieldProps) {
           placeholder="one item per line"
           value={Array.isArray(value) ? value.join("\n") : ""}
           onInput={(event) => {
-            const lines = target(event).value.split("\n").filter((line) => line !== "");
+            const lines = target(event)
+              .value.split("\n")
+              .filter((line) => line !== "");
             onChange(lines.length ? lines : undefined);
           }}
         />
@@ -167,7 +190,15 @@ function Field(props: FieldProps) {
   }
 }
 
-export function SchemaForm({ schema, value, onChange }: { schema: JsonSchema; value: JsonObject; onChange: (value: JsonObject) => void }) {
+export function SchemaForm({
+  schema,
+  value,
+  onChange,
+}: {
+  schema: JsonSchema;
+  value: JsonObject;
+  onChange: (value: JsonObject) => void;
+}) {
   const root = schema;
   const resolved = resolve(schema, root);
   const required = new Set(resolved.required ?? []);

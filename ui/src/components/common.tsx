@@ -19,7 +19,15 @@ export function ErrorBox({ error }: { error: unknown }) {
 }
 
 /** A view's data: its error, a loading line, or the children once the data is there. */
-export function Loading({ error, loading, children }: { error: unknown; loading: boolean; children: ComponentChildren }) {
+export function Loading({
+  error,
+  loading,
+  children,
+}: {
+  error: unknown;
+  loading: boolean;
+  children: ComponentChildren;
+}) {
   if (error) return <ErrorBox error={error} />;
   if (loading) return <p class="muted">Loading…</p>;
   return <>{children}</>;
@@ -48,7 +56,17 @@ export function ShortId({ id }: { id: string }) {
   );
 }
 
-export function Section({ title, actions, children, id }: { title: string; actions?: ComponentChildren; children: ComponentChildren; id?: string }) {
+export function Section({
+  title,
+  actions,
+  children,
+  id,
+}: {
+  title: string;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+  id?: string;
+}) {
   return (
     <section class="card" id={id}>
       <header class="card-head">
@@ -57,5 +75,18 @@ export function Section({ title, actions, children, id }: { title: string; actio
       </header>
       {children}
     </section>
+  );
+}
+
+/** A table's header row; an empty name leaves a column for row actions. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((name) => (
+          <th>{name}</th>
+        ))}
+      </tr>
+    </thead>
   );
 }

@@ -5,19 +5,84 @@ import { useState } from "preact/hooks";
 import { Link, useLocation, useSearchParams } from "wouter-preact";
 import { assistants, info } from "../api";
 import type { Assistant, JsonObject } from "../api/types";
-import { ErrorBox, Loading, Section, ShortId, Time } from "../components/common";
+import { ErrorBox, Loading, Section, ShortId, TableHead, Time } from "../components/common";
+import { Submit, TextField } from "../components/forms";
 import { GraphView } from "../components/GraphView";
 import { JsonEditor, objectFrom, pretty } from "../components/JsonEditor";
 import { JsonTree } from "../components/JsonTree";
 import { useAction, useLoad } from "../hooks";
 
+/** What a person types for an assistant: its name and description, and JSON for the rest. */
+interface Draft {
+  name: string;
+  description: string;
+  config: string;
+  context: string;
+  metadata: string;
+}
+
+const blankDraft: Draft = { name: "", description: "", config: "", context: "", metadata: "" };
+
+function draftOf(a: Assistant): Draft {
+  return {
+    name: a.name,
+    description: a.description ?? "",
+    config: pretty(a.config),
+    context: pretty(a.context),
+    metadata: pretty(a.metadata),
+  };
+}
+
+/** The request body a draft stands for; throws, naming the field, on JSON that is not an object. */
+function bodyOf(draft: Draft) {
+  const object = (text: string, field: string) => objectFrom(text, field, undefined) as JsonObject | undefined;
+  return {
+    name: draft.name || undefined,
+    description: draft.description || undefined,
+    config: object(draft.config, "config"),
+    context: object(draft.context, "context"),
+    metadata: object(draft.metadata, "metadata"),
+  };
+}
+
+function DraftFields({
+  draft,
+  onChange,
+  rows,
+  namePlaceholder,
+}: {
+  draft: Draft;
+  onChange: (draft: Draft) => void;
+  rows: number;
+  namePlaceholder?: string;
+}) {
+  const set = (key: keyof Draft) => (text: string) => onChange({ ...draft, [key]: text });
+  return (
+    <>
+      <div class="row">
+        <TextField
+          label="Name"
+          name="name"
+          value={draft.name}
+          placeholder={namePlaceholder}
+          onInput={set("name")}
+          grow
+        />
+        <TextField label="Description" name="description" value={draft.description} onInput={set("description")} grow />
+      </div>
+      <div class="row">
+        <JsonEditor label="Config" name="config" rows={rows} value={draft.config} onInput={set("config")} />
+        <JsonEditor label="Context" name="context" rows={rows} value={draft.context} onInput={set("context")} />
+        <JsonEditor label="Metadata" name="metadata" rows={rows} value={draft.metadata} onInput={set("metadata")} />
+      </div>
+    </>
+  );
+}
+
 function CreateAssistant({ graphs }: { graphs: string[] }) {
   const [, navigate] = useLocation();
   const [graph, setGraph] = useState(graphs[0] ?? "");
-  const [name, setName] = useState("");
-  const [config, setConfig] = useState("");
-  const [context, setContext] = useState("");
-  const [metadata, setMetadata] = useState("");
+  const [draft, setDraft] = useState(blankDraft);
   const action = useAction();
   return (
     <form
@@ -26,42 +91,21 @@ function CreateAssistant({ graphs }: { graphs: string[] }) {
       onSubmit={(event) => {
         event.preventDefault();
         void action.run(async () => {
-          const created = await assistants.create({
-            graph_id: graph,
-            name: name || undefined,
-            config: objectFrom(config, "config", undefined) as JsonObject | undefined,
-            context: objectFrom(context, "context", undefined) as JsonObject | undefined,
-            metadata: objectFrom(metadata, "metadata", undefined) as JsonObject | undefined,
-          });
+          const created = await assistants.create({ graph_id: graph, ...bodyOf(draft) });
           navigate(`/assistants/${created.assistant_id}`);
         });
       }}
     >
-      <div class="row">
-        <label class="field">
-          <span class="field-label">Graph</span>
-          <select name="graph_id" value={graph} onChange={(e) => setGraph((e.target as HTMLSelectElement).value)}>
-            {graphs.map((g) => (
-              <option value={g}>{g}</option>
-            ))}
-          </select>
-        </label>
-        <label class="field grow">
-          <span class="field-label">Name</span>
-          <input name="name" value={name} placeholder="(the graph's name)" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-      </div>
-      <div class="row">
-        <JsonEditor label="Config" name="config" rows={3} value={config} onInput={setConfig} />
-        <JsonEditor label="Context" name="context" rows={3} value={context} onInput={setContext} />
-        <JsonEditor label="Metadata" name="metadata" rows={3} value={metadata} onInput={setMetadata} />
-      </div>
-      <ErrorBox error={action.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={action.busy || !graph}>
-          Create assistant
-        </button>
-      </div>
+      <label class="field">
+        <span class="field-label">Graph</span>
+        <select name="graph_id" value={graph} onChange={(e) => setGraph((e.target as HTMLSelectElement).value)}>
+          {graphs.map((g) => (
+            <option value={g}>{g}</option>
+          ))}
+        </select>
+      </label>
+      <DraftFields draft={draft} onChange={setDraft} rows={3} namePlaceholder="(the graph's name)" />
+      <Submit label="Create assistant" busy={action.busy} error={action.error} disabled={!graph} />
     </form>
   );
 }
@@ -76,15 +120,7 @@ export function AssistantsView() {
       <Section title="Assistants">
         <Loading error={list.error} loading={list.loading && !list.data}>
           <table class="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Graph</th>
-                <th>Version</th>
-                <th>Description</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Name", "Graph", "Version", "Description", "Updated"]} />
             <tbody>
               {(list.data ?? []).map((a) => (
                 <tr key={a.assistant_id}>
@@ -117,11 +153,7 @@ export function AssistantsView() {
 const SCHEMAS = ["input", "output", "state", "config", "context"] as const;
 
 function EditAssistant({ assistant, onSaved }: { assistant: Assistant; onSaved: () => void }) {
-  const [name, setName] = useState(assistant.name);
-  const [description, setDescription] = useState(assistant.description ?? "");
-  const [config, setConfig] = useState(pretty(assistant.config));
-  const [context, setContext] = useState(pretty(assistant.context));
-  const [metadata, setMetadata] = useState(pretty(assistant.metadata));
+  const [draft, setDraft] = useState(() => draftOf(assistant));
   const action = useAction();
   return (
     <form
@@ -130,38 +162,15 @@ function EditAssistant({ assistant, onSaved }: { assistant: Assistant; onSaved: 
       onSubmit={(event) => {
         event.preventDefault();
         void action.run(async () => {
-          await assistants.update(assistant.assistant_id, {
-            name,
-            description,
-            config: objectFrom(config, "config", {}) as JsonObject,
-            context: objectFrom(context, "context", {}) as JsonObject,
-            metadata: objectFrom(metadata, "metadata", {}) as JsonObject,
-          });
+          // an emptied JSON field clears it; an emptied name or description keeps the old one
+          const { config = {}, context = {}, metadata = {}, ...names } = bodyOf(draft);
+          await assistants.update(assistant.assistant_id, { ...names, config, context, metadata });
           onSaved();
         });
       }}
     >
-      <div class="row">
-        <label class="field grow">
-          <span class="field-label">Name</span>
-          <input name="name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-        <label class="field grow">
-          <span class="field-label">Description</span>
-          <input name="description" value={description} onInput={(e) => setDescription((e.target as HTMLInputElement).value)} />
-        </label>
-      </div>
-      <div class="row">
-        <JsonEditor label="Config" name="config" rows={5} value={config} onInput={setConfig} />
-        <JsonEditor label="Context" name="context" rows={5} value={context} onInput={setContext} />
-        <JsonEditor label="Metadata" name="metadata" rows={5} value={metadata} onInput={setMetadata} />
-      </div>
-      <ErrorBox error={action.error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={action.busy}>
-          Save as a new version
-        </button>
-      </div>
+      <DraftFields draft={draft} onChange={setDraft} rows={5} />
+      <Submit label="Save as a new version" busy={action.busy} error={action.error} />
     </form>
   );
 }
@@ -169,19 +178,24 @@ function EditAssistant({ assistant, onSaved }: { assistant: Assistant; onSaved: 
 export function AssistantView({ id }: { id: string }) {
   const [params, setParams] = useSearchParams();
   const xray = params.get("xray") === "1";
-  const schemaTab = (SCHEMAS as readonly string[]).includes(params.get("schema") ?? "") ? (params.get("schema") as (typeof SCHEMAS)[number]) : "input";
+  const schemaTab = (SCHEMAS as readonly string[]).includes(params.get("schema") ?? "")
+    ? (params.get("schema") as (typeof SCHEMAS)[number])
+    : "input";
   const assistant = useLoad(() => assistants.get(id), [id]);
   const graph = useLoad(() => assistants.graph(id, xray), [id, xray]);
   const schemas = useLoad(() => assistants.schemas(id), [id]);
   const versions = useLoad(() => assistants.versions(id), [id]);
   const setLatest = useAction();
   const set = (key: string, value: string | null) =>
-    setParams((prev) => {
-      const next = new URLSearchParams(prev);
-      if (value === null) next.delete(key);
-      else next.set(key, value);
-      return next;
-    }, { replace: true });
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value === null) next.delete(key);
+        else next.set(key, value);
+        return next;
+      },
+      { replace: true },
+    );
   const a = assistant.data;
   const reloadAll = () => {
     assistant.reload();
@@ -213,7 +227,13 @@ export function AssistantView({ id }: { id: string }) {
             id="graph"
             actions={
               <label class="toggle">
-                <input type="checkbox" name="xray" checked={xray} onChange={(e) => set("xray", (e.target as HTMLInputElement).checked ? "1" : null)} /> Show subgraphs (xray)
+                <input
+                  type="checkbox"
+                  name="xray"
+                  checked={xray}
+                  onChange={(e) => set("xray", (e.target as HTMLInputElement).checked ? "1" : null)}
+                />{" "}
+                Show subgraphs (xray)
               </label>
             }
           >
@@ -224,7 +244,13 @@ export function AssistantView({ id }: { id: string }) {
           <Section title="Schemas" id="schemas">
             <div class="tabs" role="tablist">
               {SCHEMAS.map((name) => (
-                <button type="button" role="tab" aria-selected={schemaTab === name} class={schemaTab === name ? "tab active" : "tab"} onClick={() => set("schema", name)}>
+                <button
+                  type="button"
+                  role="tab"
+                  aria-selected={schemaTab === name}
+                  class={schemaTab === name ? "tab active" : "tab"}
+                  onClick={() => set("schema", name)}
+                >
                   {name}
                 </button>
               ))}
@@ -232,7 +258,11 @@ export function AssistantView({ id }: { id: string }) {
             <Loading error={schemas.error} loading={!schemas.data}>
               {schemas.data &&
                 (schemas.data[`${schemaTab}_schema`] ? (
-                  <JsonTree value={schemas.data[`${schemaTab}_schema`] as never} open={3} label={`${schemaTab} schema`} />
+                  <JsonTree
+                    value={schemas.data[`${schemaTab}_schema`] as never}
+                    open={3}
+                    label={`${schemaTab} schema`}
+                  />
                 ) : (
                   <p class="muted">This graph declares no {schemaTab} schema.</p>
                 ))}
@@ -242,15 +272,7 @@ export function AssistantView({ id }: { id: string }) {
             <ErrorBox error={setLatest.error} />
             <Loading error={versions.error} loading={!versions.data}>
               <table class="table">
-                <thead>
-                  <tr>
-                    <th>Version</th>
-                    <th>Name</th>
-                    <th>Config</th>
-                    <th>Created</th>
-                    <th />
-                  </tr>
-                </thead>
+                <TableHead columns={["Version", "Name", "Config", "Created", ""]} />
                 <tbody>
                   {(versions.data ?? []).map((v) => (
                     <tr key={v.version} data-version={v.version}>
@@ -266,7 +288,15 @@ export function AssistantView({ id }: { id: string }) {
                         {v.version === a.version ? (
                           <span class="badge">latest</span>
                         ) : (
-                          <button type="button" disabled={setLatest.busy} onClick={() => void setLatest.run(async () => (await assistants.setLatest(a.assistant_id, v.version), reloadAll()))}>
+                          <button
+                            type="button"
+                            disabled={setLatest.busy}
+                            onClick={() =>
+                              void setLatest.run(
+                                async () => (await assistants.setLatest(a.assistant_id, v.version), reloadAll()),
+                              )
+                            }
+                          >
                             Make latest
                           </button>
                         )}

@@ -4,7 +4,8 @@ import { useState } from "preact/hooks";
 import { Link, useSearchParams } from "wouter-preact";
 import { assistants, crons } from "../api";
 import type { Cron, JsonObject } from "../api/types";
-import { ErrorBox, Loading, Section, ShortId, Time } from "../components/common";
+import { ErrorBox, Loading, Section, ShortId, TableHead, Time } from "../components/common";
+import { ConfirmButton, Pager, pageFrom, Submit, TextField } from "../components/forms";
 import { JsonEditor, objectFrom, parseJson } from "../components/JsonEditor";
 import { useAction, useLoad } from "../hooks";
 
@@ -12,7 +13,6 @@ const PAGE_SIZE = 20;
 
 function CronRow({ cron, assistantName, onDeleted }: { cron: Cron; assistantName: string; onDeleted: () => void }) {
   const action = useAction();
-  const [confirming, setConfirming] = useState(false);
   return (
     <tr data-cron={cron.cron_id}>
       <td>
@@ -34,20 +34,17 @@ function CronRow({ cron, assistantName, onDeleted }: { cron: Cron; assistantName
           <span class="muted">a new thread each time</span>
         )}
       </td>
-      <td class="next-run">{cron.enabled === false ? <span class="muted">disabled</span> : <Time iso={cron.next_run_date} />}</td>
+      <td class="next-run">
+        {cron.enabled === false ? <span class="muted">disabled</span> : <Time iso={cron.next_run_date} />}
+      </td>
       <td>
         <Time iso={cron.end_time} />
       </td>
       <td class="row-actions">
-        {confirming ? (
-          <button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => (await crons.delete(cron.cron_id), onDeleted()))}>
-            Yes, delete
-          </button>
-        ) : (
-          <button type="button" onClick={() => setConfirming(true)}>
-            Delete
-          </button>
-        )}
+        <ConfirmButton
+          busy={action.busy}
+          onConfirm={() => void action.run(async () => (await crons.delete(cron.cron_id), onDeleted()))}
+        />
         <ErrorBox error={action.error} />
       </td>
     </tr>
@@ -56,7 +53,7 @@ function CronRow({ cron, assistantName, onDeleted }: { cron: Cron; assistantName
 
 export function CronsView() {
   const [params, setParams] = useSearchParams();
-  const pageNumber = Math.max(1, Number(params.get("page")) || 1);
+  const pageNumber = pageFrom(params);
   const list = useLoad(() => crons.search({ limit: PAGE_SIZE, offset: (pageNumber - 1) * PAGE_SIZE }), [pageNumber]);
   const all = useLoad(() => assistants.search({ limit: 200 }), []);
   const names = new Map((all.data ?? []).map((a) => [a.assistant_id, a.name]));
@@ -76,38 +73,27 @@ export function CronsView() {
         <Loading error={list.error} loading={list.loading && !list.data}>
           {list.data?.items.length ? (
             <table class="table" aria-label="Crons">
-              <thead>
-                <tr>
-                  <th>Cron</th>
-                  <th>Assistant</th>
-                  <th>Schedule</th>
-                  <th>Thread</th>
-                  <th>Next run</th>
-                  <th>Ends</th>
-                  <th />
-                </tr>
-              </thead>
+              <TableHead columns={["Cron", "Assistant", "Schedule", "Thread", "Next run", "Ends", ""]} />
               <tbody>
                 {list.data.items.map((cron) => (
-                  <CronRow key={cron.cron_id} cron={cron} assistantName={names.get(cron.assistant_id) ?? cron.assistant_id} onDeleted={list.reload} />
+                  <CronRow
+                    key={cron.cron_id}
+                    cron={cron}
+                    assistantName={names.get(cron.assistant_id) ?? cron.assistant_id}
+                    onDeleted={list.reload}
+                  />
                 ))}
               </tbody>
             </table>
           ) : (
             <p class="muted">No crons.</p>
           )}
-          <div class="pager">
-            <button type="button" disabled={pageNumber <= 1} onClick={() => setParams({ page: String(pageNumber - 1) })}>
-              ← Previous
-            </button>
-            <span>
-              page {pageNumber}
-              {total !== null ? ` (${total} crons)` : ""}
-            </span>
-            <button type="button" disabled={total !== null ? pageNumber * PAGE_SIZE >= total : (list.data?.items.length ?? 0) < PAGE_SIZE} onClick={() => setParams({ page: String(pageNumber + 1) })}>
-              Next →
-            </button>
-          </div>
+          <Pager
+            page={pageNumber}
+            summary={total !== null ? ` (${total} crons)` : undefined}
+            hasNext={total !== null ? pageNumber * PAGE_SIZE < total : (list.data?.items.length ?? 0) === PAGE_SIZE}
+            onPage={(page) => setParams({ page: String(page) })}
+          />
         </Loading>
       </Section>
       <Section title="New cron">
@@ -136,7 +122,11 @@ export function CronsView() {
           <div class="row">
             <label class="field">
               <span class="field-label">Assistant</span>
-              <select name="assistant" value={chosen} onChange={(e) => setAssistantId((e.target as HTMLSelectElement).value)}>
+              <select
+                name="assistant"
+                value={chosen}
+                onChange={(e) => setAssistantId((e.target as HTMLSelectElement).value)}
+              >
                 {(all.data ?? []).map((a) => (
                   <option value={a.assistant_id}>
                     {a.name} ({a.graph_id})
@@ -144,29 +134,21 @@ export function CronsView() {
                 ))}
               </select>
             </label>
-            <label class="field">
-              <span class="field-label">Schedule (cron syntax)</span>
-              <input name="schedule" value={schedule} onInput={(e) => setSchedule((e.target as HTMLInputElement).value)} />
-            </label>
-            <label class="field">
-              <span class="field-label">Time zone</span>
-              <input name="timezone" value={timezone} placeholder="UTC" onInput={(e) => setTimezone((e.target as HTMLInputElement).value)} />
-            </label>
-            <label class="field grow">
-              <span class="field-label">Thread (empty: a new thread each run)</span>
-              <input name="thread" value={threadId} onInput={(e) => setThreadId((e.target as HTMLInputElement).value)} />
-            </label>
+            <TextField label="Schedule (cron syntax)" name="schedule" value={schedule} onInput={setSchedule} />
+            <TextField label="Time zone" name="timezone" value={timezone} placeholder="UTC" onInput={setTimezone} />
+            <TextField
+              label="Thread (empty: a new thread each run)"
+              name="thread"
+              value={threadId}
+              onInput={setThreadId}
+              grow
+            />
           </div>
           <div class="row">
             <JsonEditor label="Input" name="input" rows={3} value={input} onInput={setInput} />
             <JsonEditor label="Metadata" name="metadata" rows={3} value={metadata} onInput={setMetadata} />
           </div>
-          <ErrorBox error={create.error} />
-          <div class="actions">
-            <button type="submit" class="primary" disabled={create.busy || !chosen}>
-              Create cron
-            </button>
-          </div>
+          <Submit label="Create cron" busy={create.busy} error={create.error} disabled={!chosen} />
         </form>
       </Section>
     </>

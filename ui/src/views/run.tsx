@@ -24,11 +24,16 @@ interface EventRow {
   data: unknown;
 }
 
+// The log shows the latest events only: a run can stream hundreds of thousands.
+const SHOWN_EVENTS = 400;
+
 interface Live {
   phase: "idle" | "starting" | "streaming" | "cancelling" | "done";
   runId?: string;
   messages: ChatMessage[];
+  /** grows in place (copying it per event would be quadratic); `eventCount` re-renders */
   events: EventRow[];
+  eventCount: number;
   chunks: number;
   values?: Json;
   error?: unknown;
@@ -36,12 +41,21 @@ interface Live {
   interrupts: Interrupt[];
 }
 
-const EMPTY: Live = { phase: "idle", messages: [], events: [], chunks: 0, interrupts: [] };
+const EMPTY: Live = { phase: "idle", messages: [], events: [], eventCount: 0, chunks: 0, interrupts: [] };
+const fresh = (changes: Partial<Live> = {}): Live => ({ ...EMPTY, events: [], ...changes });
 
 function chunkText(content: Json): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
-    return content.map((block) => (typeof block === "string" ? block : block && typeof block === "object" && !Array.isArray(block) && typeof block.text === "string" ? block.text : "")).join("");
+    return content
+      .map((block) =>
+        typeof block === "string"
+          ? block
+          : block && typeof block === "object" && !Array.isArray(block) && typeof block.text === "string"
+            ? block.text
+            : "",
+      )
+      .join("");
   }
   return "";
 }
@@ -57,7 +71,12 @@ function addMessageEvent(messages: ChatMessage[], data: unknown): ChatMessage[] 
   if (index >= 0 && isChunk) {
     const current = next[index];
     const text = chunkText(message.content);
-    next[index] = { ...current, chunks: [...(current.chunks ?? []), text], content: chunkText(current.content) + text, streaming: true };
+    next[index] = {
+      ...current,
+      chunks: [...(current.chunks ?? []), text],
+      content: chunkText(current.content) + text,
+      streaming: true,
+    };
   } else if (index >= 0) {
     next[index] = { ...message, chunks: next[index].chunks };
   } else {
@@ -74,15 +93,21 @@ function namespaceOf(event: string): [string, string[]] {
 function EventLog({ events }: { events: EventRow[] }) {
   // consecutive events of one namespace form a block, indented by its depth
   const blocks: { namespace: string[]; rows: EventRow[] }[] = [];
-  for (const row of events) {
+  const hidden = Math.max(0, events.length - SHOWN_EVENTS);
+  for (const row of hidden ? events.slice(hidden) : events) {
     const last = blocks[blocks.length - 1];
     if (last && last.namespace.join("|") === row.namespace.join("|")) last.rows.push(row);
     else blocks.push({ namespace: row.namespace, rows: [row] });
   }
   return (
     <div class="event-log" aria-label="Stream events">
+      {hidden > 0 && <p class="muted">{hidden} earlier events not shown</p>}
       {blocks.map((block) => (
-        <div class={block.namespace.length ? "ns-block nested" : "ns-block"} data-depth={block.namespace.length} style={{ marginLeft: `${block.namespace.length * 18}px` }}>
+        <div
+          class={block.namespace.length ? "ns-block nested" : "ns-block"}
+          data-depth={block.namespace.length}
+          style={{ marginLeft: `${block.namespace.length * 18}px` }}
+        >
           {block.namespace.length > 0 && (
             <div class="ns-label" title={block.namespace.join(" › ")}>
               subgraph {block.namespace.map((part) => part.split(":")[0]).join(" › ")}
@@ -103,7 +128,15 @@ function EventLog({ events }: { events: EventRow[] }) {
   );
 }
 
-function ResumeForm({ interrupts, onResume, busy }: { interrupts: Interrupt[]; onResume: (value: Json) => void; busy: boolean }) {
+function ResumeForm({
+  interrupts,
+  onResume,
+  busy,
+}: {
+  interrupts: Interrupt[];
+  onResume: (value: Json) => void;
+  busy: boolean;
+}) {
   const [answers, setAnswers] = useState<string[]>(interrupts.map(() => ""));
   const [asJson, setAsJson] = useState(false);
   const values = answers.map((text) => (asJson ? parseJson(text) : { value: text as Json }));
@@ -137,7 +170,8 @@ function ResumeForm({ interrupts, onResume, busy }: { interrupts: Interrupt[]; o
         </div>
       ))}
       <label class="toggle">
-        <input type="checkbox" checked={asJson} onChange={(e) => setAsJson((e.target as HTMLInputElement).checked)} /> The answer is JSON
+        <input type="checkbox" checked={asJson} onChange={(e) => setAsJson((e.target as HTMLInputElement).checked)} />{" "}
+        The answer is JSON
       </label>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || invalid}>
@@ -155,7 +189,10 @@ export function RunView() {
   const threadId = params.get("thread");
   const checkpointId = params.get("checkpoint");
   const assistant = list.data?.find((a) => a.assistant_id === assistantId || a.graph_id === assistantId);
-  const schemas = useLoad(async () => (assistant ? assistants.schemas(assistant.assistant_id) : null), [assistant?.assistant_id]);
+  const schemas = useLoad(
+    async () => (assistant ? assistants.schemas(assistant.assistant_id) : null),
+    [assistant?.assistant_id],
+  );
   const waiting = useLoad(async () => (threadId ? threads.get(threadId) : null), [threadId]);
   const inputSchema = schemas.data?.input_schema;
   const [mode, setMode] = useState<"form" | "json">("form");
@@ -173,21 +210,31 @@ export function RunView() {
     // a thread that already waits on an interrupt: offer the answer form straight away
     const t = waiting.data;
     if (t && t.status === "interrupted" && live.phase === "idle") {
-      setLive({ ...EMPTY, phase: "done", interrupts: Object.values(t.interrupts ?? {}).flat() });
+      setLive(fresh({ phase: "done", interrupts: Object.values(t.interrupts ?? {}).flat() }));
     }
   }, [waiting.data]);
 
   const setParam = (changes: Record<string, string | null>) =>
-    setParams((prev) => {
-      const next = new URLSearchParams(prev);
-      for (const [k, v] of Object.entries(changes)) v === null ? next.delete(k) : next.set(k, v);
-      return next;
-    }, { replace: true });
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        for (const [k, v] of Object.entries(changes)) v === null ? next.delete(k) : next.set(k, v);
+        return next;
+      },
+      { replace: true },
+    );
 
   async function stream(target: string, body: RunRequest, sent: ChatMessage[]) {
     const controller = new AbortController();
     abort.current = controller;
-    setLive((l) => ({ ...l, phase: "streaming", error: undefined, interrupts: [], run: undefined, messages: [...l.messages, ...sent] }));
+    setLive((l) => ({
+      ...l,
+      phase: "streaming",
+      error: undefined,
+      interrupts: [],
+      run: undefined,
+      messages: [...l.messages, ...sent],
+    }));
     let runId: string | undefined;
     try {
       for await (const event of runs.stream(target, body, controller.signal)) {
@@ -200,7 +247,10 @@ export function RunView() {
     }
     // how it ended: the run's status, and the thread's interrupts if it waits on one
     try {
-      const [thread, run] = await Promise.all([threads.get(target), runId ? runs.get(target, runId) : Promise.resolve(undefined)]);
+      const [thread, run] = await Promise.all([
+        threads.get(target),
+        runId ? runs.get(target, runId) : Promise.resolve(undefined),
+      ]);
       setLive((l) => ({
         ...l,
         phase: "done",
@@ -217,15 +267,27 @@ export function RunView() {
     const [kind, namespace] = namespaceOf(event.event);
     const data = event.data as Json;
     setLive((l) => {
-      if (kind === "metadata" && data && typeof data === "object" && !Array.isArray(data) && typeof data.run_id === "string") {
+      if (
+        kind === "metadata" &&
+        data &&
+        typeof data === "object" &&
+        !Array.isArray(data) &&
+        typeof data.run_id === "string"
+      ) {
         return { ...l, runId: data.run_id };
       }
       if (kind === "messages") return { ...l, messages: addMessageEvent(l.messages, data), chunks: l.chunks + 1 };
       if (kind === "messages/partial" || kind === "messages/complete" || kind === "messages/metadata") return l;
-      const row = { seq: seq.current++, kind, namespace, data };
-      if (kind === "values" && namespace.length === 0) return { ...l, values: data, events: [...l.events, row] };
-      if (kind === "error") return { ...l, error: new Error(typeof data === "object" && data && !Array.isArray(data) ? String(data.message ?? data.error ?? pretty(data)) : String(data)), events: [...l.events, row] };
-      return { ...l, events: [...l.events, row] };
+      l.events.push({ seq: seq.current++, kind, namespace, data });
+      const next = { ...l, eventCount: l.events.length };
+      if (kind === "values" && namespace.length === 0) next.values = data;
+      if (kind === "error")
+        next.error = new Error(
+          typeof data === "object" && data && !Array.isArray(data)
+            ? String(data.message ?? data.error ?? pretty(data))
+            : String(data),
+        );
+      return next;
     });
   }
 
@@ -235,10 +297,11 @@ export function RunView() {
     if (useForm) input = Object.keys(formValue).length ? formValue : checkpointId ? null : {};
     else {
       const parsed = parseJson(jsonText);
-      if (parsed.error) return setLive({ ...EMPTY, phase: "done", error: new Error(`Input: not valid JSON: ${parsed.error}`) });
+      if (parsed.error)
+        return setLive(fresh({ phase: "done", error: new Error(`Input: not valid JSON: ${parsed.error}`) }));
       input = parsed.value ?? (checkpointId ? null : {});
     }
-    setLive({ ...EMPTY, phase: "starting" });
+    setLive(fresh({ phase: "starting" }));
     let target = threadId;
     let prior: ChatMessage[] = [];
     try {
@@ -247,25 +310,52 @@ export function RunView() {
         setParam({ thread: target });
       } else {
         // the conversation so far (as of the fork point, when forking), above the new turn
-        const values = checkpointId ? (await threads.state(target, checkpointId)).values : (await threads.get(target)).values;
+        const values = checkpointId
+          ? (await threads.state(target, checkpointId)).values
+          : (await threads.get(target)).values;
         prior = messagesOf(values) ?? [];
       }
     } catch (error) {
-      return setLive({ ...EMPTY, phase: "done", error });
+      return setLive(fresh({ phase: "done", error }));
     }
-    setLive({ ...EMPTY, phase: "starting", messages: prior });
+    setLive(fresh({ phase: "starting", messages: prior }));
     if (useForm && "messages" in formValue) {
       const { messages: _sent, ...rest } = formValue;
       setFormValue(rest);
     }
-    const sent = input && typeof input === "object" && !Array.isArray(input) && Array.isArray(input.messages) ? (input.messages.map(asMessage).filter(Boolean) as ChatMessage[]) : [];
-    await stream(target, { assistant_id: assistant.assistant_id, input, checkpoint_id: checkpointId ?? undefined, stream_mode: streamModes, stream_subgraphs: subgraphs }, sent);
+    const sent =
+      input && typeof input === "object" && !Array.isArray(input) && Array.isArray(input.messages)
+        ? (input.messages.map(asMessage).filter(Boolean) as ChatMessage[])
+        : [];
+    await stream(
+      target,
+      {
+        assistant_id: assistant.assistant_id,
+        input,
+        checkpoint_id: checkpointId ?? undefined,
+        stream_mode: streamModes,
+        stream_subgraphs: subgraphs,
+      },
+      sent,
+    );
   }
 
   async function resume(value: Json) {
     if (!threadId || !assistant) return;
-    setLive((l) => ({ ...l, events: [...l.events, { seq: seq.current++, kind: "resume", namespace: [], data: value }] }));
-    await stream(threadId, { assistant_id: assistant.assistant_id, command: { resume: value }, stream_mode: streamModes, stream_subgraphs: subgraphs }, []);
+    setLive((l) => {
+      l.events.push({ seq: seq.current++, kind: "resume", namespace: [], data: value });
+      return { ...l, eventCount: l.events.length };
+    });
+    await stream(
+      threadId,
+      {
+        assistant_id: assistant.assistant_id,
+        command: { resume: value },
+        stream_mode: streamModes,
+        stream_subgraphs: subgraphs,
+      },
+      [],
+    );
   }
 
   async function cancel() {
@@ -296,7 +386,11 @@ export function RunView() {
             <div class="row">
               <label class="field">
                 <span class="field-label">Assistant</span>
-                <select name="assistant" value={assistant?.assistant_id ?? ""} onChange={(e) => setParam({ assistant: (e.target as HTMLSelectElement).value })}>
+                <select
+                  name="assistant"
+                  value={assistant?.assistant_id ?? ""}
+                  onChange={(e) => setParam({ assistant: (e.target as HTMLSelectElement).value })}
+                >
                   {(list.data ?? []).map((a) => (
                     <option value={a.assistant_id}>
                       {a.name} ({a.graph_id})
@@ -334,40 +428,73 @@ export function RunView() {
               )}
             </div>
             <div class="tabs" role="tablist">
-              <button type="button" role="tab" aria-selected={useForm} class={useForm ? "tab active" : "tab"} disabled={!formable(inputSchema)} onClick={() => {
-                const parsed = parseJson(jsonText);
-                if (!parsed.error && parsed.value && typeof parsed.value === "object" && !Array.isArray(parsed.value)) setFormValue(parsed.value);
-                setMode("form");
-              }}>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={useForm}
+                class={useForm ? "tab active" : "tab"}
+                disabled={!formable(inputSchema)}
+                onClick={() => {
+                  const parsed = parseJson(jsonText);
+                  if (!parsed.error && parsed.value && typeof parsed.value === "object" && !Array.isArray(parsed.value))
+                    setFormValue(parsed.value);
+                  setMode("form");
+                }}
+              >
                 Form
               </button>
-              <button type="button" role="tab" aria-selected={!useForm} class={!useForm ? "tab active" : "tab"} onClick={() => {
-                if (useForm) setJsonText(pretty(formValue));
-                setMode("json");
-              }}>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={!useForm}
+                class={!useForm ? "tab active" : "tab"}
+                onClick={() => {
+                  if (useForm) setJsonText(pretty(formValue));
+                  setMode("json");
+                }}
+              >
                 JSON
               </button>
             </div>
             {useForm && inputSchema ? (
-              <SchemaForm key={assistant?.assistant_id} schema={inputSchema} value={formValue} onChange={setFormValue} />
+              <SchemaForm
+                key={assistant?.assistant_id}
+                schema={inputSchema}
+                value={formValue}
+                onChange={setFormValue}
+              />
             ) : (
               <JsonEditor label="Input" name="input" rows={8} value={jsonText} onInput={setJsonText} />
             )}
             <details class="options">
-              <summary>Stream options: {streamModes.join(", ")}{subgraphs ? ", subgraphs" : ""}</summary>
+              <summary>
+                Stream options: {streamModes.join(", ")}
+                {subgraphs ? ", subgraphs" : ""}
+              </summary>
               <div class="row">
                 {STREAM_MODES.map((m) => (
                   <label class="toggle">
                     <input
                       type="checkbox"
                       checked={streamModes.includes(m)}
-                      onChange={(e) => setStreamModes((e.target as HTMLInputElement).checked ? [...streamModes, m] : streamModes.filter((x) => x !== m))}
+                      onChange={(e) =>
+                        setStreamModes(
+                          (e.target as HTMLInputElement).checked
+                            ? [...streamModes, m]
+                            : streamModes.filter((x) => x !== m),
+                        )
+                      }
                     />{" "}
                     {m}
                   </label>
                 ))}
                 <label class="toggle">
-                  <input type="checkbox" checked={subgraphs} onChange={(e) => setSubgraphs((e.target as HTMLInputElement).checked)} /> stream subgraphs
+                  <input
+                    type="checkbox"
+                    checked={subgraphs}
+                    onChange={(e) => setSubgraphs((e.target as HTMLInputElement).checked)}
+                  />{" "}
+                  stream subgraphs
                 </label>
               </div>
             </details>
@@ -376,7 +503,12 @@ export function RunView() {
                 {checkpointId ? "Run from this checkpoint" : "Start run"}
               </button>
               {running && (
-                <button type="button" class="danger" onClick={() => void cancel()} disabled={live.phase === "cancelling"}>
+                <button
+                  type="button"
+                  class="danger"
+                  onClick={() => void cancel()}
+                  disabled={live.phase === "cancelling"}
+                >
                   {live.phase === "cancelling" ? "Cancelling…" : "Cancel run"}
                 </button>
               )}
@@ -394,7 +526,11 @@ export function RunView() {
                     run <ShortId id={live.runId} />{" "}
                   </>
                 )}
-                {live.run ? <Status status={live.run.status} /> : <span class="status status-running">{live.phase}</span>}
+                {live.run ? (
+                  <Status status={live.run.status} />
+                ) : (
+                  <span class="status status-running">{live.phase}</span>
+                )}
                 {live.interrupts.length > 0 && !running && (
                   <>
                     {" "}
@@ -415,7 +551,14 @@ export function RunView() {
                 {errorText(live.error)}
               </div>
             )}
-            {live.interrupts.length > 0 && <ResumeForm key={live.interrupts.map((i) => i.id).join()} interrupts={live.interrupts} onResume={(v) => void resume(v)} busy={running} />}
+            {live.interrupts.length > 0 && (
+              <ResumeForm
+                key={live.interrupts.map((i) => i.id).join()}
+                interrupts={live.interrupts}
+                onResume={(v) => void resume(v)}
+                busy={running}
+              />
+            )}
             <div class="columns">
               <div class="column-main">
                 {(live.messages.length > 0 || live.chunks > 0) && (

@@ -6,6 +6,7 @@ import { useSearchParams } from "wouter-preact";
 import { store } from "../api";
 import type { Item, JsonObject } from "../api/types";
 import { ErrorBox, Loading, Section, Time } from "../components/common";
+import { ConfirmButton, Pager, pageFrom, Submit, TextField } from "../components/forms";
 import { JsonEditor, objectFrom } from "../components/JsonEditor";
 import { JsonTree } from "../components/JsonTree";
 import { useAction, useLoad } from "../hooks";
@@ -13,7 +14,11 @@ import { useAction, useLoad } from "../hooks";
 const PAGE_SIZE = 20;
 
 /** "users.ana" ⇄ ["users", "ana"]: the API's own dotted form (GET /store/items?namespace=). */
-const toPath = (text: string) => text.split(".").map((s) => s.trim()).filter(Boolean);
+const toPath = (text: string) =>
+  text
+    .split(".")
+    .map((s) => s.trim())
+    .filter(Boolean);
 const toText = (path: string[]) => path.join(".");
 
 function withPage(params: URLSearchParams, page: number): URLSearchParams {
@@ -24,7 +29,6 @@ function withPage(params: URLSearchParams, page: number): URLSearchParams {
 
 function ItemRow({ item, onDeleted }: { item: Item; onDeleted: () => void }) {
   const action = useAction();
-  const [confirming, setConfirming] = useState(false);
   return (
     <li class="item" data-key={item.key}>
       <div class="item-head">
@@ -35,15 +39,14 @@ function ItemRow({ item, onDeleted }: { item: Item; onDeleted: () => void }) {
           updated <Time iso={item.updated_at} />
         </span>
         <span class="row-actions">
-          {confirming ? (
-            <button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => (await store.delete({ namespace: item.namespace, key: item.key }), onDeleted()))}>
-              Yes, delete
-            </button>
-          ) : (
-            <button type="button" onClick={() => setConfirming(true)}>
-              Delete
-            </button>
-          )}
+          <ConfirmButton
+            busy={action.busy}
+            onConfirm={() =>
+              void action.run(
+                async () => (await store.delete({ namespace: item.namespace, key: item.key }), onDeleted()),
+              )
+            }
+          />
         </span>
       </div>
       <JsonTree value={item.value} open={1} label={`Value of ${item.key}`} />
@@ -57,7 +60,7 @@ export function StoreView() {
   const namespace = params.getAll("ns");
   const query = params.get("q") ?? "";
   const filterText = params.get("filter") ?? "";
-  const pageNumber = Math.max(1, Number(params.get("page")) || 1);
+  const pageNumber = pageFrom(params);
   const key = params.toString();
   const namespaces = useLoad(() => store.namespaces({ limit: 200 }), []);
   const items = useLoad(
@@ -100,13 +103,22 @@ export function StoreView() {
             <Loading error={namespaces.error} loading={!namespaces.data}>
               <ul class="ns-list">
                 <li>
-                  <button type="button" class={namespace.length === 0 ? "link active" : "link"} onClick={() => go([], "", "")}>
+                  <button
+                    type="button"
+                    class={namespace.length === 0 ? "link active" : "link"}
+                    onClick={() => go([], "", "")}
+                  >
                     (everything)
                   </button>
                 </li>
                 {(namespaces.data?.namespaces ?? []).map((ns) => (
                   <li>
-                    <button type="button" class={toText(ns) === toText(namespace) ? "link active" : "link"} data-namespace={toText(ns)} onClick={() => go(ns, "", "")}>
+                    <button
+                      type="button"
+                      class={toText(ns) === toText(namespace) ? "link active" : "link"}
+                      data-namespace={toText(ns)}
+                      onClick={() => go(ns, "", "")}
+                    >
                       {toText(ns)}
                     </button>
                   </li>
@@ -126,23 +138,29 @@ export function StoreView() {
                 go(toPath(nsText), queryText.trim(), filterDraft.trim());
               }}
             >
-              <label class="field">
-                <span class="field-label">Namespace prefix</span>
-                <input name="namespace" value={nsText} placeholder="users.ana" onInput={(e) => setNsText((e.target as HTMLInputElement).value)} />
-              </label>
-              <label class="field grow">
-                <span class="field-label">Query (semantic search, when the server has a store index)</span>
-                <input name="query" value={queryText} placeholder="what the item is about" onInput={(e) => setQueryText((e.target as HTMLInputElement).value)} />
-              </label>
-              <label class="field">
-                <span class="field-label">Filter (JSON)</span>
-                <input name="filter" value={filterDraft} placeholder='{"kind": "note"}' onInput={(e) => setFilterDraft((e.target as HTMLInputElement).value)} />
-              </label>
-              <div class="actions end">
-                <button type="submit" class="primary">
-                  Search
-                </button>
-              </div>
+              <TextField
+                label="Namespace prefix"
+                name="namespace"
+                value={nsText}
+                placeholder="users.ana"
+                onInput={setNsText}
+              />
+              <TextField
+                label="Query (semantic search, when the server has a store index)"
+                name="query"
+                value={queryText}
+                placeholder="what the item is about"
+                onInput={setQueryText}
+                grow
+              />
+              <TextField
+                label="Filter (JSON)"
+                name="filter"
+                value={filterDraft}
+                placeholder='{"kind": "note"}'
+                onInput={setFilterDraft}
+              />
+              <Submit label="Search" end />
             </form>
             <Loading error={items.error} loading={items.loading && !items.data}>
               <ul class="items" aria-label="Items">
@@ -151,15 +169,11 @@ export function StoreView() {
                 ))}
               </ul>
               {items.data?.items.length === 0 && <p class="muted">No item matches.</p>}
-              <div class="pager">
-                <button type="button" disabled={pageNumber <= 1} onClick={() => setParams((p) => withPage(p, pageNumber - 1))}>
-                  ← Previous
-                </button>
-                <span>page {pageNumber}</span>
-                <button type="button" disabled={(items.data?.items.length ?? 0) < PAGE_SIZE} onClick={() => setParams((p) => withPage(p, pageNumber + 1))}>
-                  Next →
-                </button>
-              </div>
+              <Pager
+                page={pageNumber}
+                hasNext={(items.data?.items.length ?? 0) === PAGE_SIZE}
+                onPage={(page) => setParams((p) => withPage(p, page))}
+              />
             </Loading>
           </Section>
           <Section title="Put an item">
@@ -172,7 +186,11 @@ export function StoreView() {
                   const ns = toPath(putNs);
                   if (ns.length === 0) throw new Error("Namespace: give at least one label, such as users.ana");
                   if (!putKey.trim()) throw new Error("Key: give the item a key");
-                  await store.put({ namespace: ns, key: putKey.trim(), value: objectFrom(putValue, "value", {}) as JsonObject });
+                  await store.put({
+                    namespace: ns,
+                    key: putKey.trim(),
+                    value: objectFrom(putValue, "value", {}) as JsonObject,
+                  });
                   setPutKey("");
                   setPutValue("");
                   refresh();
@@ -180,22 +198,23 @@ export function StoreView() {
               }}
             >
               <div class="row">
-                <label class="field">
-                  <span class="field-label">Namespace</span>
-                  <input name="put-namespace" value={putNs} placeholder="users.ana" onInput={(e) => setPutNs((e.target as HTMLInputElement).value)} />
-                </label>
-                <label class="field">
-                  <span class="field-label">Key</span>
-                  <input name="put-key" value={putKey} onInput={(e) => setPutKey((e.target as HTMLInputElement).value)} />
-                </label>
+                <TextField
+                  label="Namespace"
+                  name="put-namespace"
+                  value={putNs}
+                  placeholder="users.ana"
+                  onInput={setPutNs}
+                />
+                <TextField label="Key" name="put-key" value={putKey} onInput={setPutKey} />
               </div>
-              <JsonEditor label="Value (a JSON object)" name="put-value" rows={4} value={putValue} onInput={setPutValue} />
-              <ErrorBox error={put.error} />
-              <div class="actions">
-                <button type="submit" class="primary" disabled={put.busy}>
-                  Put item
-                </button>
-              </div>
+              <JsonEditor
+                label="Value (a JSON object)"
+                name="put-value"
+                rows={4}
+                value={putValue}
+                onInput={setPutValue}
+              />
+              <Submit label="Put item" busy={put.busy} error={put.error} />
             </form>
           </Section>
         </div>

@@ -7,7 +7,7 @@ import { Link, useLocation, useSearchParams } from "wouter-preact";
 import { threads } from "../api";
 import type { Json, ThreadState } from "../api/types";
 import { Chat, messagesOf } from "../components/Chat";
-import { ErrorBox, Loading, Section, ShortId, Status, Time } from "../components/common";
+import { ErrorBox, Loading, Section, ShortId, Status, TableHead, Time } from "../components/common";
 import { JsonEditor, parseJson, pretty } from "../components/JsonEditor";
 import { JsonTree } from "../components/JsonTree";
 import { useAction, useLoad } from "../hooks";
@@ -24,7 +24,15 @@ function producedBy(state: ThreadState, byId: Map<string, ThreadState>): string 
   return names.join(", ") || "start";
 }
 
-function Timeline({ history, selected, onSelect }: { history: ThreadState[]; selected: string | null; onSelect: (id: string) => void }) {
+function Timeline({
+  history,
+  selected,
+  onSelect,
+}: {
+  history: ThreadState[];
+  selected: string | null;
+  onSelect: (id: string) => void;
+}) {
   const byId = new Map(history.map((s) => [s.checkpoint?.checkpoint_id ?? "", s]));
   return (
     <ol class="timeline" aria-label="History">
@@ -33,7 +41,14 @@ function Timeline({ history, selected, onSelect }: { history: ThreadState[]; sel
         const interrupted = state.tasks.some((t) => t.interrupts.length > 0);
         return (
           <li key={id} class={id === selected ? "selected" : ""}>
-            <button type="button" class="timeline-item" data-checkpoint={id} data-step={state.metadata.step} aria-current={id === selected} onClick={() => onSelect(id)}>
+            <button
+              type="button"
+              class="timeline-item"
+              data-checkpoint={id}
+              data-step={state.metadata.step}
+              aria-current={id === selected}
+              onClick={() => onSelect(id)}
+            >
               <span class="timeline-line">
                 <span class="step">step {String(state.metadata.step ?? "?")}</span>
                 <span class="node">{producedBy(state, byId)}</span>
@@ -52,7 +67,17 @@ function Timeline({ history, selected, onSelect }: { history: ThreadState[]; sel
   );
 }
 
-function EditState({ threadId, state, latest, onSaved }: { threadId: string; state: ThreadState; latest: boolean; onSaved: (checkpointId: string) => void }) {
+function EditState({
+  threadId,
+  state,
+  latest,
+  onSaved,
+}: {
+  threadId: string;
+  state: ThreadState;
+  latest: boolean;
+  onSaved: (checkpointId: string) => void;
+}) {
   const [text, setText] = useState(pretty(state.values));
   const [asNode, setAsNode] = useState("");
   const action = useAction();
@@ -75,7 +100,10 @@ function EditState({ threadId, state, latest, onSaved }: { threadId: string; sta
       }}
     >
       <JsonEditor label="Values" name="values" rows={10} value={text} onInput={setText} />
-      <p class="field-help">The values go through the graph's reducers, as a node's return value would: a key with an appending reducer gets these items added.</p>
+      <p class="field-help">
+        The values go through the graph's reducers, as a node's return value would: a key with an appending reducer gets
+        these items added.
+      </p>
       <label class="field">
         <span class="field-label">As node (optional)</span>
         <input name="as_node" value={asNode} onInput={(e) => setAsNode((e.target as HTMLInputElement).value)} />
@@ -103,7 +131,10 @@ export function ThreadView({ id }: { id: string }) {
   const states = history.data ?? [];
   const fromHistory = wanted ? states.find((s) => s.checkpoint?.checkpoint_id === wanted) : states[0];
   // a checkpoint older than the loaded history (a pasted link): ask for it by id
-  const direct = useLoad(async () => (wanted && history.data && !fromHistory ? threads.state(id, wanted) : null), [id, wanted, history.data]);
+  const direct = useLoad(
+    async () => (wanted && history.data && !fromHistory ? threads.state(id, wanted) : null),
+    [id, wanted, history.data],
+  );
   const selected = fromHistory ?? direct.data ?? undefined;
   const selectedId = selected?.checkpoint?.checkpoint_id ?? null;
   const latest = !!selected && selectedId === states[0]?.checkpoint?.checkpoint_id;
@@ -127,18 +158,32 @@ export function ThreadView({ id }: { id: string }) {
                 Thread <ShortId id={t.thread_id} />
               </h1>
               <p class="muted">
-                <Status status={t.status} /> {graphId && <>· graph <code>{graphId}</code> </>}· created <Time iso={t.created_at} /> · updated <Time iso={t.updated_at} />
+                <Status status={t.status} />{" "}
+                {graphId && (
+                  <>
+                    · graph <code>{graphId}</code>{" "}
+                  </>
+                )}
+                · created <Time iso={t.created_at} /> · updated <Time iso={t.updated_at} />
               </p>
             </div>
             <div class="actions">
               <Link class="button primary" href={runHref()}>
                 Run on this thread
               </Link>
-              <button type="button" disabled={action.busy} onClick={() => void action.run(async () => navigate(`/threads/${(await threads.copy(id)).thread_id}`))}>
+              <button
+                type="button"
+                disabled={action.busy}
+                onClick={() => void action.run(async () => navigate(`/threads/${(await threads.copy(id)).thread_id}`))}
+              >
                 Copy
               </button>
               {confirmDelete ? (
-                <button type="button" class="danger" onClick={() => void action.run(async () => (await threads.delete(id), navigate("/threads")))}>
+                <button
+                  type="button"
+                  class="danger"
+                  onClick={() => void action.run(async () => (await threads.delete(id), navigate("/threads")))}
+                >
                   Yes, delete it
                 </button>
               ) : (
@@ -198,9 +243,11 @@ export function ThreadView({ id }: { id: string }) {
                       {selected.tasks.some((task) => task.interrupts.length > 0) && (
                         <div class="interrupt">
                           <strong>Waiting for an answer</strong>
-                          {selected.tasks.flatMap((task) => task.interrupts).map((interrupt) => (
-                            <JsonTree value={interrupt.value} open={2} />
-                          ))}
+                          {selected.tasks
+                            .flatMap((task) => task.interrupts)
+                            .map((interrupt) => (
+                              <JsonTree value={interrupt.value} open={2} />
+                            ))}
                           {latest && (
                             <Link class="button primary" href={runHref()}>
                               Answer it
@@ -230,14 +277,7 @@ export function ThreadView({ id }: { id: string }) {
                 <Loading error={runList.error} loading={!runList.data}>
                   {runList.data?.length ? (
                     <table class="table">
-                      <thead>
-                        <tr>
-                          <th>Run</th>
-                          <th>Status</th>
-                          <th>Created</th>
-                          <th>Updated</th>
-                        </tr>
-                      </thead>
+                      <TableHead columns={["Run", "Status", "Created", "Updated"]} />
                       <tbody>
                         {runList.data.map((run) => (
                           <tr key={run.run_id} data-run={run.run_id}>
@@ -266,7 +306,11 @@ export function ThreadView({ id }: { id: string }) {
             <div class="column-side">
               <Section title="History" id="history">
                 <Loading error={history.error} loading={!history.data}>
-                  {states.length ? <Timeline history={states} selected={selectedId} onSelect={select} /> : <p class="muted">No checkpoints yet.</p>}
+                  {states.length ? (
+                    <Timeline history={states} selected={selectedId} onSelect={select} />
+                  ) : (
+                    <p class="muted">No checkpoints yet.</p>
+                  )}
                 </Loading>
               </Section>
             </div>

@@ -5,7 +5,8 @@ import { useState } from "preact/hooks";
 import { Link, useLocation, useSearchParams } from "wouter-preact";
 import { threads } from "../api";
 import { THREAD_STATUSES, type JsonObject, type Thread, type ThreadStatus } from "../api/types";
-import { ErrorBox, Loading, Section, ShortId, Status, Time } from "../components/common";
+import { ErrorBox, Loading, Section, ShortId, Status, TableHead, Time } from "../components/common";
+import { ConfirmButton, Pager, pageFrom, Submit, TextField } from "../components/forms";
 import { JsonEditor, objectFrom, parseJson } from "../components/JsonEditor";
 import { useAction, useLoad } from "../hooks";
 
@@ -29,7 +30,6 @@ function filterOf(params: URLSearchParams): { status?: ThreadStatus; metadata?: 
 
 function Row({ thread, onChanged }: { thread: Thread; onChanged: () => void }) {
   const [, navigate] = useLocation();
-  const [confirming, setConfirming] = useState(false);
   const action = useAction();
   const graph = typeof thread.metadata.graph_id === "string" ? thread.metadata.graph_id : null;
   return (
@@ -50,23 +50,19 @@ function Row({ thread, onChanged }: { thread: Thread; onChanged: () => void }) {
         <Time iso={thread.updated_at} />
       </td>
       <td class="row-actions">
-        <button type="button" disabled={action.busy} onClick={() => void action.run(async () => navigate(`/threads/${(await threads.copy(thread.thread_id)).thread_id}`))}>
+        <button
+          type="button"
+          disabled={action.busy}
+          onClick={() =>
+            void action.run(async () => navigate(`/threads/${(await threads.copy(thread.thread_id)).thread_id}`))
+          }
+        >
           Copy
         </button>
-        {confirming ? (
-          <>
-            <button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => (await threads.delete(thread.thread_id), onChanged()))}>
-              Yes, delete
-            </button>
-            <button type="button" onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </>
-        ) : (
-          <button type="button" onClick={() => setConfirming(true)}>
-            Delete
-          </button>
-        )}
+        <ConfirmButton
+          busy={action.busy}
+          onConfirm={() => void action.run(async () => (await threads.delete(thread.thread_id), onChanged()))}
+        />
         <ErrorBox error={action.error} />
       </td>
     </tr>
@@ -77,15 +73,22 @@ export function ThreadsView() {
   const [params, setParams] = useSearchParams();
   const [, navigate] = useLocation();
   const filter = filterOf(params);
-  const pageNumber = Math.max(1, Number(params.get("page")) || 1);
+  const pageNumber = pageFrom(params);
   const key = params.toString();
   const list = useLoad(async () => {
     if (filter.error) throw new Error(filter.error);
-    return threads.search({ status: filter.status, metadata: filter.metadata, limit: PAGE_SIZE, offset: (pageNumber - 1) * PAGE_SIZE });
+    return threads.search({
+      status: filter.status,
+      metadata: filter.metadata,
+      limit: PAGE_SIZE,
+      offset: (pageNumber - 1) * PAGE_SIZE,
+    });
   }, [key]);
   const counts = useLoad(async () => {
     if (filter.error) return null;
-    const each = await Promise.all(THREAD_STATUSES.map((status) => threads.count({ status, metadata: filter.metadata })));
+    const each = await Promise.all(
+      THREAD_STATUSES.map((status) => threads.count({ status, metadata: filter.metadata })),
+    );
     return Object.fromEntries(THREAD_STATUSES.map((s, i) => [s, each[i]])) as Record<ThreadStatus, number>;
   }, [params.get("graph"), params.get("metadata"), list.data]);
   const [metadataText, setMetadataText] = useState(params.get("metadata") ?? "");
@@ -109,11 +112,20 @@ export function ThreadsView() {
     <>
       <h1>Threads</h1>
       <div class="counts" aria-label="Thread counts">
-        <button type="button" class={!filter.status ? "count active" : "count"} onClick={() => update({ status: null })}>
+        <button
+          type="button"
+          class={!filter.status ? "count active" : "count"}
+          onClick={() => update({ status: null })}
+        >
           all <strong>{all ?? "…"}</strong>
         </button>
         {THREAD_STATUSES.map((status) => (
-          <button type="button" class={filter.status === status ? "count active" : "count"} onClick={() => update({ status })} data-status={status}>
+          <button
+            type="button"
+            class={filter.status === status ? "count active" : "count"}
+            onClick={() => update({ status })}
+            data-status={status}
+          >
             {status} <strong>{counts.data ? counts.data[status] : "…"}</strong>
           </button>
         ))}
@@ -127,32 +139,20 @@ export function ThreadsView() {
             update({ graph: graphText.trim() || null, metadata: metadataText.trim() || null });
           }}
         >
-          <label class="field">
-            <span class="field-label">Graph</span>
-            <input name="graph" value={graphText} placeholder="any" onInput={(e) => setGraphText((e.target as HTMLInputElement).value)} />
-          </label>
-          <label class="field grow">
-            <span class="field-label">Metadata contains (JSON)</span>
-            <input name="metadata" value={metadataText} placeholder='{"user": "ana"}' onInput={(e) => setMetadataText((e.target as HTMLInputElement).value)} />
-          </label>
-          <div class="actions end">
-            <button type="submit" class="primary">
-              Search
-            </button>
-          </div>
+          <TextField label="Graph" name="graph" value={graphText} placeholder="any" onInput={setGraphText} />
+          <TextField
+            label="Metadata contains (JSON)"
+            name="metadata"
+            value={metadataText}
+            placeholder='{"user": "ana"}'
+            onInput={setMetadataText}
+            grow
+          />
+          <Submit label="Search" end />
         </form>
         <Loading error={list.error} loading={list.loading && !list.data}>
           <table class="table" aria-label="Threads">
-            <thead>
-              <tr>
-                <th>Thread</th>
-                <th>Status</th>
-                <th>Graph</th>
-                <th>Metadata</th>
-                <th>Updated</th>
-                <th />
-              </tr>
-            </thead>
+            <TableHead columns={["Thread", "Status", "Graph", "Metadata", "Updated", ""]} />
             <tbody>
               {(list.data?.items ?? []).map((t) => (
                 <Row key={t.thread_id} thread={t} onChanged={list.reload} />
@@ -160,18 +160,13 @@ export function ThreadsView() {
             </tbody>
           </table>
           {list.data?.items.length === 0 && <p class="muted">No thread matches.</p>}
-          <div class="pager">
-            <button type="button" disabled={pageNumber <= 1} onClick={() => update({ page: String(pageNumber - 1) })}>
-              ← Newer
-            </button>
-            <span>
-              page {pageNumber}
-              {pages !== null ? ` of ${pages} (${total} threads)` : ""}
-            </span>
-            <button type="button" disabled={pages !== null ? pageNumber >= pages : (list.data?.items.length ?? 0) < PAGE_SIZE} onClick={() => update({ page: String(pageNumber + 1) })}>
-              Older →
-            </button>
-          </div>
+          <Pager
+            page={pageNumber}
+            labels={["← Newer", "Older →"]}
+            summary={pages !== null ? ` of ${pages} (${total} threads)` : undefined}
+            hasNext={pages !== null ? pageNumber < pages : (list.data?.items.length ?? 0) === PAGE_SIZE}
+            onPage={(page) => update({ page: String(page) })}
+          />
         </Loading>
       </Section>
       <Section title="New thread">
@@ -187,12 +182,7 @@ export function ThreadsView() {
           }}
         >
           <JsonEditor label="Metadata" name="new-metadata" rows={2} value={newMetadata} onInput={setNewMetadata} />
-          <ErrorBox error={create.error} />
-          <div class="actions">
-            <button type="submit" class="primary" disabled={create.busy}>
-              Create thread
-            </button>
-          </div>
+          <Submit label="Create thread" busy={create.busy} error={create.error} />
         </form>
       </Section>
     </>

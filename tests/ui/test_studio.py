@@ -125,7 +125,10 @@ def test_graph_view_draws_every_node_of_research(studio, api):
         selector = f'svg g.edge[data-edge="{edge["source"]}->{edge["target"]}"]'
         expect(studio.page.locator(selector)).to_have_count(1)
     expect(studio.page.get_by_role("tab", name="input")).to_have_attribute("aria-selected", "true")
-    expect(studio.page.locator("#schemas")).to_contain_text("progress_events")
+    expect(studio.page.locator('#schemas tr[data-field="progress_events"]')).to_contain_text(
+        "integer"
+    )
+    expect(studio.page.locator('#schemas tr[data-field="steps"]')).to_contain_text("list of string")
     studio.shot("graph")
 
     # xray: the subgraph's nodes, drawn inside a box named after it; the URL keeps the choice
@@ -285,8 +288,9 @@ def test_threads_are_searched_counted_paged_created_copied_and_deleted(studio, a
     expect(rows).to_have_count(20)
     expect(studio.page.locator(".pager")).to_contain_text("page 1 of 2 (21 threads)")
     counts = studio.page.get_by_label("Thread counts")
-    expect(counts.locator('[data-status="interrupted"]')).to_contain_text("1")
-    expect(counts.locator('[data-status="idle"]')).to_contain_text("20")
+    expect(counts.locator('[data-status="interrupted"]')).to_have_text("interrupted 1")
+    expect(counts.locator('[data-status="idle"]')).to_have_text("idle 20")
+    expect(counts.locator('[data-status="busy"]')).to_have_text("busy 0")
     studio.shot("threads")
     studio.page.get_by_role("button", name="Older →").click()
     expect(rows).to_have_count(1)

@@ -9,7 +9,7 @@ import { ErrorBox, Loading, Section, ShortId, TableHead, Time } from "../compone
 import { Submit, TextField } from "../components/forms";
 import { GraphView } from "../components/GraphView";
 import { JsonEditor, objectFrom, pretty } from "../components/JsonEditor";
-import { JsonTree } from "../components/JsonTree";
+import { SchemaView } from "../components/SchemaView";
 import { useAction, useLoad } from "../hooks";
 
 /** What a person types for an assistant: its name and description, and JSON for the rest. */
@@ -258,11 +258,7 @@ export function AssistantView({ id }: { id: string }) {
             <Loading error={schemas.error} loading={!schemas.data}>
               {schemas.data &&
                 (schemas.data[`${schemaTab}_schema`] ? (
-                  <JsonTree
-                    value={schemas.data[`${schemaTab}_schema`] as never}
-                    open={3}
-                    label={`${schemaTab} schema`}
-                  />
+                  <SchemaView schema={schemas.data[`${schemaTab}_schema`]!} label={`${schemaTab} schema`} />
                 ) : (
                   <p class="muted">This graph declares no {schemaTab} schema.</p>
                 ))}

@@ -31,8 +31,7 @@ interface Live {
   phase: "idle" | "starting" | "streaming" | "cancelling" | "done";
   runId?: string;
   messages: ChatMessage[];
-  /** grows in place (copying it per event would be quadratic); `eventCount` re-renders */
-  events: EventRow[];
+  /** how many events the log holds (the events themselves live in a ref: see RunView) */
   eventCount: number;
   chunks: number;
   values?: Json;
@@ -41,8 +40,7 @@ interface Live {
   interrupts: Interrupt[];
 }
 
-const EMPTY: Live = { phase: "idle", messages: [], events: [], eventCount: 0, chunks: 0, interrupts: [] };
-const fresh = (changes: Partial<Live> = {}): Live => ({ ...EMPTY, events: [], ...changes });
+const EMPTY: Live = { phase: "idle", messages: [], eventCount: 0, chunks: 0, interrupts: [] };
 
 function chunkText(content: Json): string {
   if (typeof content === "string") return content;
@@ -201,11 +199,24 @@ export function RunView() {
   const [streamModes, setStreamModes] = useState<string[]>(DEFAULT_MODES);
   const [subgraphs, setSubgraphs] = useState(true);
   const [live, setLive] = useState<Live>(EMPTY);
+  // The event log grows in place: a run can stream hundreds of thousands of events, and
+  // copying the log for each would be quadratic. `live.eventCount` tells Preact to render.
+  const events = useRef<EventRow[]>([]);
   const abort = useRef<AbortController | null>(null);
   const seq = useRef(0);
-  const useForm = mode === "form" && formable(inputSchema);
+  const formMode = mode === "form" && formable(inputSchema);
+  const fresh = (changes: Partial<Live> = {}): Live => {
+    events.current = [];
+    return { ...EMPTY, ...changes };
+  };
+  const log = (row: Omit<EventRow, "seq">) => events.current.push({ ...row, seq: seq.current++ });
 
   useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => {
+    // another graph takes other input: start its form empty
+    setFormValue({});
+    setJsonText("");
+  }, [assistant?.assistant_id]);
   useEffect(() => {
     // a thread that already waits on an interrupt: offer the answer form straight away
     const t = waiting.data;
@@ -266,6 +277,7 @@ export function RunView() {
   function handle(event: StreamEvent) {
     const [kind, namespace] = namespaceOf(event.event);
     const data = event.data as Json;
+    if (kind !== "metadata" && !kind.startsWith("messages")) log({ kind, namespace, data });
     setLive((l) => {
       if (
         kind === "metadata" &&
@@ -278,8 +290,7 @@ export function RunView() {
       }
       if (kind === "messages") return { ...l, messages: addMessageEvent(l.messages, data), chunks: l.chunks + 1 };
       if (kind === "messages/partial" || kind === "messages/complete" || kind === "messages/metadata") return l;
-      l.events.push({ seq: seq.current++, kind, namespace, data });
-      const next = { ...l, eventCount: l.events.length };
+      const next = { ...l, eventCount: events.current.length };
       if (kind === "values" && namespace.length === 0) next.values = data;
       if (kind === "error")
         next.error = new Error(
@@ -294,7 +305,7 @@ export function RunView() {
   async function start() {
     if (!assistant) return;
     let input: Json | undefined;
-    if (useForm) input = Object.keys(formValue).length ? formValue : checkpointId ? null : {};
+    if (formMode) input = Object.keys(formValue).length ? formValue : checkpointId ? null : {};
     else {
       const parsed = parseJson(jsonText);
       if (parsed.error)
@@ -319,7 +330,7 @@ export function RunView() {
       return setLive(fresh({ phase: "done", error }));
     }
     setLive(fresh({ phase: "starting", messages: prior }));
-    if (useForm && "messages" in formValue) {
+    if (formMode && "messages" in formValue) {
       const { messages: _sent, ...rest } = formValue;
       setFormValue(rest);
     }
@@ -342,10 +353,8 @@ export function RunView() {
 
   async function resume(value: Json) {
     if (!threadId || !assistant) return;
-    setLive((l) => {
-      l.events.push({ seq: seq.current++, kind: "resume", namespace: [], data: value });
-      return { ...l, eventCount: l.events.length };
-    });
+    log({ kind: "resume", namespace: [], data: value });
+    setLive((l) => ({ ...l, eventCount: events.current.length }));
     await stream(
       threadId,
       {
@@ -431,8 +440,8 @@ export function RunView() {
               <button
                 type="button"
                 role="tab"
-                aria-selected={useForm}
-                class={useForm ? "tab active" : "tab"}
+                aria-selected={formMode}
+                class={formMode ? "tab active" : "tab"}
                 disabled={!formable(inputSchema)}
                 onClick={() => {
                   const parsed = parseJson(jsonText);
@@ -446,17 +455,17 @@ export function RunView() {
               <button
                 type="button"
                 role="tab"
-                aria-selected={!useForm}
-                class={!useForm ? "tab active" : "tab"}
+                aria-selected={!formMode}
+                class={!formMode ? "tab active" : "tab"}
                 onClick={() => {
-                  if (useForm) setJsonText(pretty(formValue));
+                  if (formMode) setJsonText(pretty(formValue));
                   setMode("json");
                 }}
               >
                 JSON
               </button>
             </div>
-            {useForm && inputSchema ? (
+            {formMode && inputSchema ? (
               <SchemaForm
                 key={assistant?.assistant_id}
                 schema={inputSchema}
@@ -576,7 +585,7 @@ export function RunView() {
               </div>
               <div class="column-side">
                 <h3>Events</h3>
-                <EventLog events={live.events} />
+                <EventLog events={events.current} />
               </div>
             </div>
           </Section>

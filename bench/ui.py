@@ -47,7 +47,8 @@ def load_ms(page, url: str, reload: bool = False) -> float:
         page.reload()
     else:
         page.goto(url)
-    page.wait_for_function("window.__readyAt !== undefined")
+    # (wait_for_function would evaluate a string in the page, which the UI's CSP forbids)
+    page.wait_for_selector(READY)
     return page.evaluate("window.__readyAt")
 
 

@@ -12,8 +12,10 @@ PYTEST_WORKERS ?= 3
 # MYPY_SERVER is the server's entry, empty until it passes its declared level.
 MYPY_SERVER ?=
 MYPY_TARGETS ?= src/graphdock/client src/graphdock/__init__.py tests/client/typed_usage.py $(MYPY_SERVER)
+UI_DEPS := ui/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install oracle serve dev test lint bench clean
+.PHONY: install oracle serve dev test lint bench clean ui ui-deps chromium screenshots
 
 install: $(STAMP)
 
@@ -30,19 +32,39 @@ $(ORACLE_STAMP):
 	$(ORACLE)/bin/python -m pip install -q $(ORACLE_PACKAGES)
 	touch $(ORACLE_STAMP)
 
+# The UI's build tools (Vite, TypeScript) and libraries, exactly as ui/package-lock.json pins them.
+ui-deps: $(UI_DEPS)
+
+$(UI_DEPS): ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $(UI_DEPS)
+
+# Rebuilds the UI bundle that ships in the package; commit the result (a test checks it).
+ui: ui-deps
+	cd ui && npm run build
+
+# Debian's Chromium, which the UI tests and bench drive through Playwright.
+chromium:
+	test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
+
+# The UI tests, saving their screenshots for the README (docs/screenshots).
+screenshots: install ui-deps chromium
+	GRAPHDOCK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/ui -p no:cacheprovider -q
+
 serve: install
 	$(BIN)/graphdock dev --config examples/langgraph.json --no-reload
 
-lint: install
+lint: install ui-deps
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy $(MYPY_TARGETS)
+	cd ui && npm run check
 
-test: lint oracle
+test: lint oracle chromium
 	GRAPHDOCK_ORACLE=$(CURDIR)/$(ORACLE)/bin/langgraph $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(ORACLE) .graphdock
+	rm -rf $(VENV) $(ORACLE) .graphdock ui/node_modules

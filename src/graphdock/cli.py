@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return _run_worker(settings, config)
     settings.host, settings.port = args.host, args.port
-    settings.reload = args.command == "dev" and not args.no_reload
+    settings.dev = args.command == "dev"
+    settings.reload = settings.dev and not args.no_reload
     settings.jobs = not args.no_jobs
     workers = getattr(args, "workers", 0) or 0
     if workers:
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     auth_line = _check_auth(args, config)
     if auth_line is None:
         return 2
-    _announce(settings, graphs, workers)
+    _announce(settings, graphs, workers, ui="ui" not in config.http.disabled)
     print(auth_line, flush=True)
     import uvicorn
 
@@ -241,7 +242,7 @@ def _check_auth(args, config) -> str | None:
     return line
 
 
-def _announce(settings, graphs, workers: int = 0) -> None:
+def _announce(settings, graphs, workers: int = 0, ui: bool = True) -> None:
     url = f"http://{settings.host}:{settings.port}"
     if settings.database_url:
         from sqlalchemy.engine import make_url
@@ -260,6 +261,7 @@ def _announce(settings, graphs, workers: int = 0) -> None:
         f"graphdock: serving {len(graphs.ids)} graph(s) from {settings.config_path}",
         *(f"  - {graph_id}" for graph_id in graphs.ids),
         f"  API:   {url}   (docs: {url}/docs)",
+        f"  UI:    {url}/ui" if ui else "  UI:    off (http.disable_ui)",
         f"  data:  {data}",
         runs,
         f"  try:   curl -s {url}/runs/wait -H 'content-type: application/json' "

@@ -169,7 +169,7 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
     from graphdock.server.api.auth import Security
     from graphdock.server.api.caller import Gate
     from graphdock.server.api.limits import BodyLimit, RateLimiter
-    from graphdock.server.api.routes import assistants, crons, runs, store, system, threads
+    from graphdock.server.api.routes import assistants, crons, runs, store, system, threads, ui
     from graphdock.server.config import CorsConfig
 
     @contextlib.asynccontextmanager
@@ -194,11 +194,16 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
     )
     errors.install(app)
     disabled = loaded.http.disabled
-    routers = [system.router, assistants.router, threads.router, runs.router, runs.stateless]
+    routers = []
+    if settings.dev and "ui" not in disabled:
+        routers.append(ui.dev_root)  # ahead of system's `/`, which answers like /ok
+    routers += [system.router, assistants.router, threads.router, runs.router, runs.stateless]
     if "crons" not in disabled:
         routers.append(crons.router)
     if "store" not in disabled:
         routers.append(store.router)
+    if "ui" not in disabled:
+        routers.append(ui.router)
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=loaded.http.max_request_bytes)

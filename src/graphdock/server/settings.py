@@ -39,6 +39,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8123
     reload: bool = False
+    dev: bool = False  # started by `graphdock dev`: `/` redirects to the UI
     jobs: bool = True  # run graphs in this process (False: API only)
     concurrency: int = field(default_factory=lambda: _env_int("N_JOBS_PER_WORKER", 10))
     run_timeout: float | None = field(

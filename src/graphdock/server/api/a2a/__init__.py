@@ -9,17 +9,13 @@ is the `a2a-sdk` dispatcher's; `tasks.AssistantAgent` answers the methods.
 
 from __future__ import annotations
 
-from a2a.server.jsonrpc_models import JSONParseError
-from a2a.server.request_handlers.response_helpers import build_error_response
-from a2a.server.routes.common import DefaultServerCallContextBuilder
-from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from a2a.utils.constants import PROTOCOL_VERSION_1_0
+import functools
+from typing import Any
+
 from fastapi import Request
 from starlette.responses import JSONResponse, Response
 
 from graphdock.server.api import agent_runs
-from graphdock.server.api.a2a.card import agent_card
-from graphdock.server.api.a2a.tasks import AssistantAgent, find_assistant
 from graphdock.server.api.access import requires
 from graphdock.server.api.caller import CallerDep
 from graphdock.server.api.deps import services
@@ -30,38 +26,50 @@ from graphdock.server.services.errors import ServiceError
 
 router = api_router(tags=["A2A"])
 RPC_PERMITS = (*agent_runs.RUN_PERMITS, "threads.read", "threads.search", "threads.update")
-# The 1.0 names; a request naming one without an A2A-Version header is taken as 1.0 (the
-# SDK would take it as 0.3 and refuse it), as the reference answers both without one.
-V1_METHODS = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL)
 
 
-class _CallContext(DefaultServerCallContextBuilder):
-    """The SDK's call context, carrying the request (and so its caller) to the handler."""
+@functools.cache
+def dispatcher() -> Any:
+    """The SDK's JSON-RPC dispatcher over `AssistantAgent`, made (and the SDK imported)
+    on the first A2A request rather than at every server start."""
+    from a2a.server.routes.common import DefaultServerCallContextBuilder
+    from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
+    from a2a.utils.constants import PROTOCOL_VERSION_1_0
 
-    def build(self, request):
-        context = super().build(request)
-        context.state["request"] = request
-        headers = context.state["headers"]
-        if (
-            "a2a-version" not in headers
-            and getattr(request.state, "a2a_method", None) in V1_METHODS
-        ):
-            headers["a2a-version"] = PROTOCOL_VERSION_1_0
-        return context
+    from graphdock.server.api.a2a.tasks import AssistantAgent
 
+    # A request naming a 1.0 method without an A2A-Version header is taken as 1.0 (the
+    # SDK would take it as 0.3 and refuse it), as the reference answers both without one.
+    v1_methods = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL)
 
-dispatcher = JsonRpcDispatcher(AssistantAgent(), _CallContext(), enable_v0_3_compat=True)
+    class CallContext(DefaultServerCallContextBuilder):
+        """The SDK's call context, carrying the request (and its caller) to the handler."""
+
+        def build(self, request):
+            context = super().build(request)
+            context.state["request"] = request
+            headers = context.state["headers"]
+            method = getattr(request.state, "a2a_method", None)
+            if "a2a-version" not in headers and method in v1_methods:
+                headers["a2a-version"] = PROTOCOL_VERSION_1_0
+            return context
+
+    return JsonRpcDispatcher(AssistantAgent(), CallContext(), enable_v0_3_compat=True)
 
 
 @router.post("/a2a/{assistant_id}", summary="A2A JSON-RPC", include_in_schema=True)
 @requires(*RPC_PERMITS)
 async def a2a_rpc(assistant_id: str, request: Request) -> Response:
+    rpc = dispatcher()
     try:
         message = await request.json()  # the one parse, with the API's limits
     except ApiError as exc:
+        from a2a.server.jsonrpc_models import JSONParseError
+        from a2a.server.request_handlers.response_helpers import build_error_response
+
         return JSONResponse(build_error_response(None, JSONParseError(message=exc.detail)))
     request.state.a2a_method = message.get("method") if isinstance(message, dict) else None
-    return await dispatcher.handle_requests(request)
+    return await rpc.handle_requests(request)
 
 
 def _card_error(status: int, message: str) -> Response:
@@ -69,6 +77,9 @@ def _card_error(status: int, message: str) -> Response:
 
 
 async def _card(request: Request, caller, assistant_id: str | None) -> Response:
+    from graphdock.server.api.a2a.card import agent_card
+    from graphdock.server.api.a2a.tasks import find_assistant
+
     if not assistant_id:
         return _card_error(400, "Missing required query parameter: assistant_id")
     try:

@@ -11,11 +11,10 @@ run.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import jsonschema_rs
 from mcp import types
 from mcp.server.lowlevel import Server
@@ -37,7 +36,7 @@ from graphdock.server.services.ids import canonical_uuid
 
 log = logging.getLogger("graphdock.mcp")
 
-PERMITS = ("assistants.search", *agent_runs.RUN_PERMITS)
+
 PAGE = 100
 INSTRUCTIONS = (
     "Each tool runs one LangGraph assistant of this server and returns its output. A run "
@@ -177,19 +176,21 @@ server.request_handlers[types.ListToolsRequest] = list_tools
 server.request_handlers[types.CallToolRequest] = call_tool
 
 
-class McpEndpoint:
-    """`POST /mcp`: a client that accepts SSE gets SSE (and progress), others JSON."""
+class Managers:
+    """The SDK's two stateless session managers: SSE for a client that accepts it (and so
+    progress notifications), JSON for the others."""
 
     def __init__(self) -> None:
         self.streaming = StreamableHTTPSessionManager(server, stateless=True)
         self.plain = StreamableHTTPSessionManager(server, stateless=True, json_response=True)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
         accept = Headers(scope=scope).get("accept", "")
         sse = "text/event-stream" in accept and "application/json" in accept
         await (self.streaming if sse else self.plain).handle_request(scope, receive, send)
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    async def run(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run both until cancelled (the app stops)."""
         async with self.streaming.run(), self.plain.run():
-            yield
+            task_status.started()
+            await anyio.sleep_forever()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 from mcp import ClientSession, types
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 from mcp.shared.version import SUPPORTED_PROTOCOL_VERSIONS
 
@@ -34,9 +34,10 @@ JSON_AND_SSE = {"accept": "application/json, text/event-stream"}
 
 @contextlib.asynccontextmanager
 async def mcp_session(url: str, token: str | None = None):
-    headers = {"Authorization": f"Bearer {token}"} if token else None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
-        streamablehttp_client(url + "/mcp", headers=headers) as (read, write, _),
+        httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(30, read=300)) as http,
+        streamable_http_client(url + "/mcp", http_client=http) as (read, write, _),
         ClientSession(read, write) as session,
     ):
         await session.initialize()

@@ -165,7 +165,9 @@ async def test_progress_notifications_while_a_run_streams(graphdock_server):
 
 
 async def test_every_protocol_version_the_sdk_negotiates(graphdock_server):
-    async with httpx.AsyncClient(base_url=graphdock_server, headers=JSON_AND_SSE) as http:
+    async with httpx.AsyncClient(
+        base_url=graphdock_server, headers=JSON_AND_SSE, timeout=60
+    ) as http:
         for version in SUPPORTED_PROTOCOL_VERSIONS:
             body = {
                 "jsonrpc": "2.0",
@@ -275,7 +277,7 @@ async def test_each_user_sees_and_calls_their_own_tools(auth_server):
 
 async def test_without_credentials_mcp_is_401(auth_server):
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
-    r = httpx.post(auth_server.url + "/mcp", json=body, headers=JSON_AND_SSE)
+    r = httpx.post(auth_server.url + "/mcp", json=body, headers=JSON_AND_SSE, timeout=60)
     assert (r.status_code, r.json()) == (401, {"detail": "Missing token"})
 
 

@@ -281,22 +281,37 @@ async def test_without_credentials_mcp_is_401(auth_server):
     assert (r.status_code, r.json()) == (401, {"detail": "Missing token"})
 
 
+def test_api_keys_apply_to_mcp(tmp_path: Path):
+    server = ServerProcess(tmp_path, env={"GRAPHDOCK_API_KEYS": "key-one"}).start()
+    try:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        r = httpx.post(server.url + "/mcp", json=body, headers=JSON_AND_SSE, timeout=60)
+        assert r.status_code == 401
+        keyed = {"x-api-key": "key-one", "accept": "application/json"}
+        r = httpx.post(server.url + "/mcp", json=body, headers=keyed, timeout=60)
+        assert r.status_code == 200 and r.json()["result"]["tools"]
+    finally:
+        server.cleanup()
+
+
 # ---------------------------------------------------------------- configuration
-def test_http_disable_mcp_removes_the_route(tmp_path: Path):
-    config = json.loads((ROOT / "tests" / "app" / "langgraph.json").read_text())
-    config["http"] = {"disable_mcp": True}
-    config["dependencies"] = [str(ROOT / "tests" / "app")]
-    config["graphs"] = {"agent": str(ROOT / "tests" / "app" / "graph.py") + ":graph"}
-    config.pop("store", None)
+def _routes(tmp_path: Path, http: dict) -> set[str]:
+    config = {
+        "dependencies": [str(ROOT / "tests" / "app")],
+        "graphs": {"agent": str(ROOT / "tests" / "app" / "graph.py") + ":graph"},
+        "http": http,
+    }
     (tmp_path / "langgraph.json").write_text(json.dumps(config))
-    routes = [
-        r for r, _ in declared_routes(create_app(Settings(config_path=tmp_path / "langgraph.json")))
-    ]
-    assert "POST /mcp" not in routes and "POST /a2a/{assistant_id}" in routes
-    default = [
-        r
-        for r, _ in declared_routes(
-            create_app(Settings(config_path=ROOT / "tests" / "app" / "langgraph.json"))
-        )
-    ]
-    assert "POST /mcp" in default
+    app = create_app(Settings(config_path=tmp_path / "langgraph.json"))
+    return {route for route, _ in declared_routes(app)}
+
+
+def test_http_disable_mcp_and_disable_a2a_remove_their_routes(tmp_path: Path):
+    a2a = {"POST /a2a/{assistant_id}", "GET /.well-known/agent-card.json"}
+    default = _routes(tmp_path, {})
+    assert "POST /mcp" in default and a2a <= default
+    no_mcp = _routes(tmp_path, {"disable_mcp": True})
+    assert "POST /mcp" not in no_mcp and a2a <= no_mcp
+    no_a2a = _routes(tmp_path, {"disable_a2a": True})
+    assert "POST /mcp" in no_a2a
+    assert not any("a2a" in r or "agent-card" in r for r in no_a2a)

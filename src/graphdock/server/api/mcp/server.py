@@ -74,16 +74,24 @@ async def _tools(request: Request, caller: Caller) -> list[AssistantTool]:
         fields["offset"] += PAGE
 
 
+async def _visible_tools(request: Request, caller: Caller) -> list[AssistantTool]:
+    """The caller's tools, or the protocol's error when their search handler refuses."""
+    try:
+        return await _tools(request, caller)
+    except (ServiceError, ApiError) as exc:
+        raise McpError(types.ErrorData(code=types.INVALID_REQUEST, message=exc.detail)) from None
+
+
 async def list_tools(req: types.ListToolsRequest) -> types.ServerResult:
     request, caller, _ = _request()
-    tools = await _tools(request, caller)
+    tools = await _visible_tools(request, caller)
     return types.ServerResult(types.ListToolsResult(tools=[t.describe() for t in tools]))
 
 
 async def call_tool(req: types.CallToolRequest) -> types.ServerResult:
     request, caller, ctx = _request()
     name = req.params.name
-    tools = {t.name: t for t in await _tools(request, caller)}
+    tools = {t.name: t for t in await _visible_tools(request, caller)}
     tool = tools.get(name)
     if tool is None:
         known = ", ".join(sorted(tools)) or "none"

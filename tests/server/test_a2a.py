@@ -30,7 +30,7 @@ from google.protobuf.struct_pb2 import Value
 from langgraph_sdk import get_client
 
 from graphdock.server.services.graphs import system_assistant_id
-from tests.support.server import ROOT, ServerProcess
+from tests.support.server import ROOT
 
 AUTH_APP = ROOT / "tests" / "app_auth" / "langgraph.json"
 
@@ -260,49 +260,3 @@ async def test_the_0_3_method_names_and_jsonrpc_errors(graphdock_server, http):
     assert await error_of(
         {"jsonrpc": "2.0", "id": 8, "method": "GetTask", "params": {"id": "x"}}, to=nobody
     ) == (8, -32602)
-
-
-# ---------------------------------------------------------------- custom auth
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory):
-    server = ServerProcess(tmp_path_factory.mktemp("a2a-auth"), AUTH_APP)
-    yield server.start()
-    server.cleanup()
-
-
-async def test_a_users_agents_and_tasks_are_their_own(auth_server):
-    def sdk(token):
-        return get_client(
-            url=auth_server.url, api_key=None, headers={"Authorization": f"Bearer {token}"}
-        )
-
-    assistant = await sdk("tok-alice").assistants.create("agent", name="alice's agent")
-    url = f"{auth_server.url}/a2a/{assistant['assistant_id']}"
-    as_alice = httpx.AsyncClient(headers={"Authorization": "Bearer tok-alice"}, timeout=60)
-    as_bob = httpx.AsyncClient(headers={"Authorization": "Bearer tok-bob"}, timeout=60)
-    async with as_alice, as_bob, httpx.AsyncClient() as anonymous:
-        assert (await as_alice.get(url + "/.well-known/agent-card.json")).status_code == 200
-        assert (await as_bob.get(url + "/.well-known/agent-card.json")).status_code == 404
-        assert (await anonymous.get(url)).status_code == 401
-        send = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "SendMessage",
-            "params": {
-                "message": {
-                    "messageId": "m",
-                    "role": "ROLE_USER",
-                    "parts": [{"data": {"messages": [], "count": 0}}],
-                }
-            },
-        }
-        task = (await as_alice.post(url, json=send)).json()["result"]["task"]
-        assert task["status"]["state"] == "TASK_STATE_COMPLETED"
-        get = {"jsonrpc": "2.0", "id": 2, "method": "GetTask", "params": {"id": task["id"]}}
-        assert (await as_alice.post(url, json=get)).json()["result"]["id"] == task["id"]
-        assert (await as_bob.post(url, json=get)).json()["error"][
-            "code"
-        ] == -32602  # not bob's agent
-        bobs_thread = await sdk("tok-bob").threads.create()
-        send["params"]["message"]["contextId"] = bobs_thread["thread_id"]
-        assert (await as_alice.post(url, json=send)).json()["error"]["code"] == -32602

@@ -44,10 +44,13 @@ class Outcome:
 
     @property
     def error_text(self) -> str:
-        """`ValueError: boom`: the exception's type and message, as a person reads them."""
-        error = self.error or {}
-        name, message = error.get("error") or "Error", error.get("message") or ""
-        return f"{name}: {message}" if message else name
+        return error_text(self.error or {})
+
+
+def error_text(error: dict) -> str:
+    """`ValueError: boom`: a run's error (type and message), as a person reads it."""
+    name, message = error.get("error") or "Error", error.get("message") or ""
+    return f"{name}: {message}" if message else name
 
 
 async def start_run(
@@ -112,3 +115,10 @@ def _decode(event: Event) -> Any:
 async def forget_thread(request: Request, outcome: Outcome) -> None:
     """Delete the thread a stateless run kept, once nothing can resume it."""
     await services(request).runs.delete_temporary_thread(outcome.thread_id)
+
+
+async def forget_thread_when_done(request: Request, run: dict) -> None:
+    """The same, for a run whose caller left before it ended."""
+    ended = await outcome(request, run)
+    if ended.status != "interrupted":
+        await forget_thread(request, ended)

@@ -145,9 +145,7 @@ class TaskView:
             status.message.CopyFrom(messages.interrupt_message(asked, self.thread_id, tid))
         elif state == TaskState.TASK_STATE_FAILED:
             error = (self.thread.get("error") if self.latest_of_thread else None) or {}
-            text = (
-                agent_runs.Outcome(self.run, error=error).error_text if error else "The run failed"
-            )
+            text = agent_runs.error_text(error) if error else "The run failed"
             status.message.CopyFrom(
                 messages.agent_message([new_text_part(text)], self.thread_id, tid)
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from graphdock.server.api.access import Access
 from graphdock.server.api.routing import AdmittedApp
 
+log = logging.getLogger("graphdock.mcp")
 PATH = "/mcp"
 # listing tools is an assistant search; a call is a run (api/agent_runs.py)
 PERMITS = ("assistants.search", "threads.create_run", "assistants.read")
@@ -41,6 +43,19 @@ class McpEndpoint:
                 await self._group.start(managers.run)
                 self._managers = managers
         return self._managers
+
+    def spawn(self, fn: Any, *args: Any) -> None:
+        """Run `fn(*args)` in the app's task group: work that outlives its request (its
+        failure is logged, and leaves the group and the session managers running)."""
+
+        async def guarded() -> None:
+            try:
+                await fn(*args)
+            except Exception:
+                log.exception("MCP background work %s failed", getattr(fn, "__name__", fn))
+
+        if self._group is not None:
+            self._group.start_soon(guarded)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -155,9 +155,14 @@ async def _run(
         stream_mode=["updates"] if token is not None else None,
         keep_thread=thread_id is None,  # so an interrupt can be answered on it
     )
-    if token is not None:
-        await _report_progress(request, run, token, ctx)
-    outcome = await agent_runs.outcome(request, run)
+    try:
+        if token is not None:
+            await _report_progress(request, run, token, ctx)
+        outcome = await agent_runs.outcome(request, run)
+    except anyio.get_cancelled_exc_class():
+        if thread_id is None:  # the client left: the run goes on, its thread goes after it
+            request.app.state.mcp.spawn(agent_runs.forget_thread_when_done, request, run)
+        raise
     if thread_id is None and outcome.status != "interrupted":
         await agent_runs.forget_thread(request, outcome)
     return outcome

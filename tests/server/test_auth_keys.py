@@ -84,6 +84,16 @@ async def test_key_never_reaches_run_config(keyed_server):
     assert "key-from-file" not in str(run)
 
 
+def test_keys_guard_mcp_too(keyed_server):
+    """The MCP endpoint is mounted behind the same front door (one request per key here:
+    the module's rate limit is 8 a minute)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    url, accept = keyed_server.url + "/mcp", {"accept": "application/json"}
+    assert httpx.post(url, json=body, headers=accept, timeout=60).status_code == 401
+    keyed = httpx.post(url, json=body, headers={**accept, "x-api-key": "key-two"}, timeout=60)
+    assert keyed.status_code == 200 and keyed.json()["result"]["tools"]
+
+
 def test_rate_limit_is_per_key(keyed_server):
     url = keyed_server.url
     statuses = [

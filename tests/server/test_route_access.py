@@ -46,6 +46,8 @@ def test_every_route_of_the_assembled_app_declares_its_access(config: Path):
     assert table["POST /threads/{thread_id}/runs/wait"] == "assistants.read, threads.create_run"
     assert table["DELETE /threads/{thread_id}"] == "threads.delete"
     assert table["PUT /store/items"] == "store.put"
+    assert table["POST /mcp"] == "assistants.read, assistants.search, threads.create_run"
+    assert table["GET /.well-known/agent-card.json"] == "assistants.read"
 
 
 def test_the_walk_catches_a_route_added_without_a_declaration():

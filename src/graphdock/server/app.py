@@ -165,7 +165,7 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
     ValueError, with a one-line message, when auth or the rate limit is misconfigured."""
     from starlette.middleware.cors import CORSMiddleware
 
-    from graphdock.server.api import errors
+    from graphdock.server.api import a2a, errors, mcp
     from graphdock.server.api.auth import Security
     from graphdock.server.api.caller import Gate
     from graphdock.server.api.limits import BodyLimit, RateLimiter
@@ -174,7 +174,7 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        async with open_services(settings, config) as services:
+        async with open_services(settings, config) as services, mcp.serving(app):
             app.state.services = services
             yield
 
@@ -204,6 +204,10 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
         routers.append(store.router)
     if "ui" not in disabled:
         routers.append(ui.router)
+    if "a2a" not in disabled:
+        routers.append(a2a.router)
+    if "mcp" not in disabled:
+        mcp.install(app)
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=loaded.http.max_request_bytes)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from langgraph.pregel import Pregel
+
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
+from graphdock.server.services.graph_schemas import input_schema
 from graphdock.server.services.graphs import GraphRegistry, system_assistant_id
 from graphdock.server.services.ids import is_uuid, uuid4
 from graphdock.server.services.sorting import sort_of
@@ -92,6 +95,38 @@ class AssistantService:
     def __init__(self, storage: Storage, graphs: GraphRegistry):
         self.storage = storage
         self.graphs = graphs
+        # (assistant_id, version) -> its graph's input schema: building a graph (a factory,
+        # say) for every tool listing would be slow, and a version never changes
+        self._input_schemas: dict[tuple[str, int], dict | None] = {}
+
+    async def described_graph(self, assistant: dict) -> Pregel:
+        """The compiled graph an assistant's config builds, to describe (no storage bound).
+        Raises NotFound when the graph is not served here, BadRequest when it cannot be built."""
+        if assistant["graph_id"] not in self.graphs:
+            raise NotFound(f"Graph '{assistant['graph_id']}' is not served by this server")
+        entry = self.graphs.get(assistant["graph_id"])
+        configurable = {
+            **(assistant["config"].get("configurable") or {}),
+            **(assistant.get("context") or {}),
+        }
+        try:
+            async with entry.open(
+                {"configurable": configurable}, checkpointer=None, store=None
+            ) as graph:
+                return graph
+        except Exception as exc:  # a factory that cannot build with this assistant's config
+            raise BadRequest(
+                f"Graph '{entry.graph_id}' could not be built: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    async def input_schema(self, assistant: dict) -> dict | None:
+        """The JSON schema of what a run of this assistant takes, None when it has none."""
+        key = (assistant["assistant_id"], assistant.get("version") or 0)
+        if key not in self._input_schemas:
+            if len(self._input_schemas) > 4096:
+                self._input_schemas.clear()
+            self._input_schemas[key] = input_schema(await self.described_graph(assistant))
+        return self._input_schemas[key]
 
     def _check_graph(self, graph_id: str) -> None:
         if graph_id not in self.graphs:

@@ -47,7 +47,8 @@ def _pick(fields: dict, *keys: str) -> dict:
     return {k: fields[k] for k in keys if k in fields}
 
 
-async def _search_value(caller: Caller, fields: dict) -> None:
+async def authorize_search(caller: Caller, fields: dict) -> None:
+    """Run the assistants.search handler on a search's fields (it may narrow them)."""
     value = {
         "graph_id": fields.get("graph_id"),
         "metadata": fields.get("metadata") or {},
@@ -67,7 +68,7 @@ async def _read(caller: Caller, assistant_id: str) -> None:
 @requires("assistants.search")
 async def search_assistants(body: models.AssistantSearch, request: Request, caller: CallerDep):
     fields = body.fields()
-    await _search_value(caller, fields)
+    await authorize_search(caller, fields)
     items, has_next = await services(request).assistants.search(fields, caller.ctx)
     return paginated(items, body.limit, body.offset, has_next, body.select)
 
@@ -76,7 +77,7 @@ async def search_assistants(body: models.AssistantSearch, request: Request, call
 @requires("assistants.search")
 async def count_assistants(body: models.AssistantCount, request: Request, caller: CallerDep):
     fields = body.fields()
-    await _search_value(caller, fields)
+    await authorize_search(caller, fields)
     return json_response(await services(request).assistants.count(fields, caller.ctx))
 
 
@@ -147,19 +148,7 @@ async def _assistant_graph(
         if getattr(exc, "status", None) == 404:
             raise ApiError(404, "Not Found") from None
         raise
-    if assistant["graph_id"] not in svc.graphs:
-        raise ApiError(404, f"Graph '{assistant['graph_id']}' is not served by this server")
-    entry = svc.graphs.get(assistant["graph_id"])
-    config = {
-        "configurable": {**(assistant["config"].get("configurable") or {}), **assistant["context"]}
-    }
-    try:
-        async with entry.open(config, checkpointer=None, store=None) as graph:
-            return assistant, graph
-    except Exception as exc:  # a factory that cannot build with this assistant's config
-        raise ApiError(
-            400, f"Graph '{entry.graph_id}' could not be built: {type(exc).__name__}: {exc}"
-        ) from exc
+    return assistant, await svc.assistants.described_graph(assistant)
 
 
 def xray_level(xray: str) -> int | bool:

@@ -38,7 +38,8 @@ async def create_thread(body: models.ThreadCreate, request: Request, caller: Cal
     return json_response(thread)
 
 
-async def _authorize_search(caller: Caller, fields: dict) -> None:
+async def authorize_search(caller: Caller, fields: dict) -> None:
+    """Run the threads.search handler on a search's fields (it may narrow them)."""
     value = {
         "metadata": fields.get("metadata") or {},
         "values": fields.get("values") or {},
@@ -56,7 +57,7 @@ async def _authorize_search(caller: Caller, fields: dict) -> None:
 @requires("threads.search")
 async def search_threads(body: models.ThreadSearch, request: Request, caller: CallerDep):
     fields = body.fields()
-    await _authorize_search(caller, fields)
+    await authorize_search(caller, fields)
     items, has_next = await services(request).threads.search(fields, caller.ctx)
     select = body.select
     if select and body.extract:
@@ -68,7 +69,7 @@ async def search_threads(body: models.ThreadSearch, request: Request, caller: Ca
 @requires("threads.search")
 async def count_threads(body: models.ThreadCount, request: Request, caller: CallerDep):
     fields = body.fields()
-    await _authorize_search(caller, fields)
+    await authorize_search(caller, fields)
     return json_response(await services(request).threads.count(fields, caller.ctx))
 
 

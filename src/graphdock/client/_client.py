@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
+from .._version import __version__
 from ._transport import AsyncTransport, SyncTransport
 from ._wire import RetryPolicy, Settings
 from .resources import (

@@ -6,14 +6,13 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from fastapi import FastAPI
 
-from graphdock import __version__
+from graphdock._version import __version__
 from graphdock.server.config import Config, apply_env, load_config, webhook_signing_key
+from graphdock.server.container import Services
 from graphdock.server.executor.runner import RunExecutor
 from graphdock.server.executor.worker import WorkerPool
 from graphdock.server.services import clock
@@ -29,26 +28,6 @@ from graphdock.server.services.webhooks import WebhookSender
 from graphdock.server.settings import Settings
 
 log = logging.getLogger("graphdock")
-
-
-@dataclass
-class Services:
-    settings: Settings
-    config: Config
-    graphs: GraphRegistry
-    storage: Any
-    bus: Any
-    checkpointer: Any
-    store: Any
-    assistants: AssistantService
-    threads: ThreadService
-    runs: RunService
-    webhooks: WebhookSender
-    pool: WorkerPool | None = None
-    crons: CronService | None = None
-    store_service: StoreService | None = None  # the API's view of `store`
-    scheduler: CronScheduler | None = None
-    sweeper: TtlSweeper | None = None
 
 
 @contextlib.asynccontextmanager

@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 from graphdock.server.config import Config
+from graphdock.server.ports.backend import Backend
 from graphdock.server.settings import Settings
-
-
-@dataclass
-class Backend:
-    kind: str
-    storage: Any  # Storage + Queue ports
-    bus: Any  # EventBus port
-    checkpointer: Any  # langgraph BaseCheckpointSaver
-    store: Any  # langgraph BaseStore
-    # Embedded: this process is the only worker, so runs left `running` by a crash are ours
-    # to resume at start. Scale-out: a sweeper re-queues runs whose worker's lease expired.
-    single_process: bool
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from graphdock.server.api.errors import ApiError
 from graphdock.server.services.ids import canonical_uuid
 
 if TYPE_CHECKING:
-    from graphdock.server.app import Services
+    from graphdock.server.container import Services
 
 
 def services(request: Request) -> Services:

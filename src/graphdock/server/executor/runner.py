@@ -15,7 +15,7 @@ from typing import Any
 
 from langgraph.types import Command, Send
 
-from graphdock import __version__
+from graphdock._version import __version__
 from graphdock.server import serde
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel

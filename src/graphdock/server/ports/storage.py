@@ -158,3 +158,7 @@ class Queue(Protocol):
         ...
 
     async def requeue_expired(self, now: datetime, max_attempts: int) -> list[Record]: ...
+
+
+class QueueStorage(Storage, Queue, Protocol):
+    """The storage adapters serve both ports: the queue is the runs table."""

@@ -11,8 +11,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from graphdock.server.backends import Backend
 from graphdock.server.config import Config
+from graphdock.server.ports.backend import Backend
 from graphdock.server.settings import Settings
 
 log = logging.getLogger("graphdock.postgres")

@@ -12,7 +12,7 @@ from typing import Any
 from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
 from google.protobuf.json_format import MessageToDict
 
-from graphdock import __version__
+from graphdock._version import __version__
 
 TEXT, JSON = "text/plain", "application/json"
 

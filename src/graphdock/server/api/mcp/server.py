@@ -23,7 +23,7 @@ from mcp.shared.exceptions import McpError
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-from graphdock import __version__
+from graphdock._version import __version__
 from graphdock.server.api import agent_runs
 from graphdock.server.api.caller import Caller, current_caller
 from graphdock.server.api.deps import services

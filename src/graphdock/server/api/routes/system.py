@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from graphdock import __version__
+from graphdock._version import __version__
 from graphdock.server.api.access import public
 from graphdock.server.api.deps import services
 from graphdock.server.api.responses import json_response

@@ -43,11 +43,19 @@ def _walk(value: Any) -> Iterator[Any]:
             stack.extend(item)
 
 
+MAX_FILTER_VALUES = 100
+
+
 def _check_filter(value: dict) -> dict:
-    """A filter is matched in the database: its numbers must fit a database integer."""
+    """A filter is matched in the database: its numbers must fit a database integer, and
+    its conditions a query (SQLite refuses an expression deeper than 1000)."""
+    leaves = 0
     for item in _walk(value):
         if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
             raise ValueError(f"numbers must be within ±{MAX_INT}")
+        leaves += not isinstance(item, (dict, list))
+        if leaves > MAX_FILTER_VALUES:
+            raise ValueError(f"a filter may compare at most {MAX_FILTER_VALUES} values")
     return value
 
 
@@ -88,7 +96,7 @@ AssistantField = Literal[ASSISTANT_FIELDS]
 class AssistantSearch(Body):
     metadata: Filter = None
     graph_id: str = None
-    name: str = None
+    name: str = Field(None, max_length=1000)  # matched with LIKE, whose patterns SQLite bounds
     limit: int = Field(10, ge=1, le=1000)
     offset: Offset = 0
     sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] = None
@@ -99,7 +107,7 @@ class AssistantSearch(Body):
 class AssistantCount(Body):
     metadata: Filter = None
     graph_id: str = None
-    name: str = None
+    name: str = Field(None, max_length=1000)  # matched with LIKE, whose patterns SQLite bounds
 
 
 class AssistantVersionsSearch(Body):
@@ -273,7 +281,7 @@ class StoreDelete(Body):
 
 class StoreSearch(Body):
     namespace_prefix: list[str] | None = None
-    filter: Stored | None = None
+    filter: Filter | None = None
     limit: int = Field(10, ge=1, le=1000)
     offset: Offset = 0
     query: str | None = None

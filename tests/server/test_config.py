@@ -15,6 +15,7 @@ import pytest
 
 from graphdock.server.config import ConfigError, apply_env, load_config, parse_config
 from graphdock.server.services.graphs import GraphLoadError, GraphRegistry
+from tests.support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -357,3 +358,27 @@ async def test_server_builds_factory_graphs_per_run_from_config(sdk):
         None, "factory", input={"messages": []}, config={"configurable": {"greeting": "hey"}}
     )
     assert per_run["messages"][-1]["content"] == "hey"
+
+
+def test_start_up_prints_graphdocks_lines_not_alembics(tmp_path):
+    """At the default log level a person sees graphdock's start-up lines, not a page of
+    Alembic's migration chatter."""
+    config = write_app(tmp_path, {"graphs": {"g": "./app_graphs.py:compiled"}})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphdock.cli", "serve", "--no-auth", "--config", str(config),
+         "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Application startup complete" in line or len(lines) > 200:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    output = "".join(lines)
+    assert "Application startup complete" in output, output
+    assert "graphdock: serving 1 graph(s)" in output
+    assert "alembic" not in output.lower(), output

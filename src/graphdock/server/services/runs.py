@@ -18,7 +18,7 @@ from graphdock.server import serde
 from graphdock.server.config import WebhooksConfig
 from graphdock.server.ports.bus import Event, EventBus, run_channel
 from graphdock.server.ports.storage import Storage
-from graphdock.server.services import clock
+from graphdock.server.services import clock, protocol
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
@@ -120,7 +120,7 @@ class RunService:
         temporary = stateless and on_completion == "delete"
         strategy = body.get("multitask_strategy") or ("enqueue" if not stateless else "reject")
         to_cancel: list[str] = []
-        closed: list[str] = []
+        closed: list[dict] = []
         async with self.storage.begin() as tx:
             assistant = await tx.get_assistant(
                 assistant_id, self.assistants.run_access(assistant_id, ctx)
@@ -165,12 +165,12 @@ class RunService:
                         to_cancel.append(active["run_id"])
                     elif strategy == "rollback":
                         await tx.delete_run(active["run_id"])
-                        closed.append(active["run_id"])
+                        closed.append(active)
                     else:
                         await tx.update_run(
                             active["run_id"], {"status": "interrupted", "updated_at": now}
                         )
-                        closed.append(active["run_id"])
+                        closed.append(active)
             metadata = {
                 **(thread["metadata"] if not stateless else {}),
                 **assistant["metadata"],
@@ -213,7 +213,8 @@ class RunService:
                 },
             )
         for old in closed:
-            await self.bus.close_channel(run_channel(old))
+            await self.bus.close_channel(run_channel(old["run_id"]))
+            await self.announce_unrun(thread_id, old["run_id"], old)
         for old in to_cancel:
             await self.bus.request_cancel(old, strategy)
         self.bus.wake_workers()
@@ -293,6 +294,10 @@ class RunService:
             kwargs["checkpoint"] = checkpoint
         if body.get("on_disconnect"):
             kwargs["on_disconnect"] = body["on_disconnect"]
+        if body.get("protocol") == "v3":
+            kwargs["protocol"] = "v3"  # started through the thread protocol: it logs its events
+        if body.get("resume_if_interrupted"):
+            kwargs["resume_if_interrupted"] = True
         return kwargs
 
     # ---------------------------------------------------------------- read
@@ -391,8 +396,17 @@ class RunService:
             if run is None:
                 await self.bus.close_channel(run_channel(current["run_id"]))
                 await self.settle_thread(current["thread_id"])
+                await self.announce_unrun(current["thread_id"], current["run_id"], current)
                 return
         await self.bus.request_cancel(run["run_id"], action)
+
+    async def announce_unrun(self, thread_id: str, run_id: str, run: dict) -> None:
+        """A run that ended before any worker ran it still ends on the thread's protocol
+        stream, so a subscriber waiting for it is not left waiting."""
+        if (run.get("kwargs") or {}).get("protocol") == "v3" or await self.bus.thread_watched(
+            thread_id
+        ):
+            await self.bus.append_thread_events(thread_id, [protocol.cancelled(run_id)])
 
     async def settle_thread(self, thread_id: str) -> None:
         """After a run left a thread without running it: busy only if runs remain."""

@@ -68,7 +68,9 @@ class ScriptedChatModel(BaseChatModel):
             merged = chunk if merged is None else merged + chunk
         return ChatResult(generations=[ChatGeneration(message=merged)])
 
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages, stop=None, run_manager=None, **kwargs
+    ) -> Iterator[ChatGenerationChunk]:
         for chunk in self._chunks(messages):
             yield ChatGenerationChunk(message=chunk)
 

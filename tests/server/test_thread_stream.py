@@ -255,3 +255,25 @@ def test_bad_commands_and_subscriptions_get_the_protocols_errors(graphdock_serve
         assert response.json()["detail"].startswith("Invalid subscription")
     state = command(url, tid, "state.get", {"namespace": [], "keys": ["count"]})
     assert state["type"] == "success" and set(state["result"]["values"]) <= {"count"}
+
+
+async def test_a_subscriber_behind_the_kept_events_is_told_what_it_missed():
+    from graphdock.server.adapters.memory.bus import MemoryEventBus
+    from graphdock.server.api.routes.thread_stream import delivered
+    from graphdock.server.services import protocol
+
+    bus = MemoryEventBus(thread_log_maxlen=3)
+    events = [protocol.event("custom", (), {"payload": i}) for i in range(5)]
+    assert await bus.append_thread_events("t", events) == 5
+    subscription = protocol.Subscription(frozenset({"custom"}))
+    async for batch in delivered(bus, "t", subscription, 0, None):
+        notice, *kept = batch
+        break
+    assert json.loads(notice) == {
+        "type": "error",
+        "id": None,
+        "error": "invalid_argument",
+        "message": "2 event(s) before seq 3 are no longer kept",
+    }
+    assert [json.loads(e.framed())["params"]["data"]["payload"] for e in kept] == [2, 3, 4]
+    await bus.close()

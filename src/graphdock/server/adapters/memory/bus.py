@@ -60,7 +60,7 @@ class _ThreadLog:
 
 
 class MemoryEventBus:
-    def __init__(self, retention_seconds: float = 3600.0, thread_log_maxlen: int = 10_000):
+    def __init__(self, retention_seconds: float = 3600.0, thread_log_maxlen: int = 100_000):
         self.retention_seconds = retention_seconds
         self.thread_log_maxlen = thread_log_maxlen
         self._logs: dict[str, _Log] = {}

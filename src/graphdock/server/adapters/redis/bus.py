@@ -59,7 +59,7 @@ BLOCK_SECONDS = 5.0  # longest single XREAD BLOCK when no idle ticks are wanted
 SOCKET_TIMEOUT = 30.0
 BATCH = 1000  # most events read at once
 END = b"end"  # the field of the end marker a closed channel's stream ends with
-THREAD_LOG_MAXLEN = 10_000  # most protocol events kept per thread
+THREAD_LOG_MAXLEN = 100_000  # most protocol events kept per thread
 
 # KEYS: log stream, counter. ARGV: maxlen, ttl, then (channel, namespace, body) triples.
 _APPEND_THREAD = """

@@ -178,10 +178,33 @@ async def command(thread_id: str, request: Request, caller: CallerDep):
 
 
 # ---------------------------------------------------------------- events
-def sse_frame(item: ThreadEvent) -> bytes:
+def sse_frame(item: ThreadEvent | bytes) -> bytes:
+    if isinstance(item, bytes):  # a notice of missed events
+        return b"event: error\ndata: " + item + b"\n\n"
     seq = str(item.seq).encode()
     method = method_of(item.channel).encode()
     return b"event: " + method + b"\nid: " + seq + b"\ndata: " + item.framed() + b"\n\n"
+
+
+async def delivered(
+    bus, thread_id: str, subscription: Subscription, since: int, idle: float | None
+) -> AsyncIterator[list[ThreadEvent | bytes] | None]:
+    """The subscription's events after `since`, batch by batch (None: an idle tick). Where
+    the log no longer holds what was asked for, a protocol error frame (`id: null`) says
+    how many events were missed first, so the client can resync through `state.get`."""
+    expected = since + 1
+    async for batch in bus.read_thread_events(thread_id, after=since, idle=idle):
+        if not batch:
+            yield None
+            continue
+        out: list[ThreadEvent | bytes] = []
+        if batch[0].seq > expected:
+            missed = batch[0].seq - expected
+            message = f"{missed} event(s) before seq {batch[0].seq} are no longer kept"
+            out.append(orjson.dumps(failure(None, "invalid_argument", message)))
+        expected = batch[-1].seq + 1
+        out.extend(item for item in batch if subscription.matches(item))
+        yield out
 
 
 async def _visible_thread(conn: HTTPConnection, caller: Caller, raw_thread_id: str) -> str:
@@ -210,13 +233,11 @@ async def stream_events(thread_id: str, request: Request, caller: CallerDep):
     bus = services(request).bus
 
     async def frames() -> AsyncIterator[bytes]:
-        async for batch in bus.read_thread_events(thread_id, after=since, idle=KEEPALIVE_SECONDS):
-            if not batch:
+        async for batch in delivered(bus, thread_id, subscription, since, KEEPALIVE_SECONDS):
+            if batch is None:
                 yield HEARTBEAT
-                continue
-            out = b"".join(sse_frame(item) for item in batch if subscription.matches(item))
-            if out:
-                yield out
+            elif batch:
+                yield b"".join(map(sse_frame, batch))
 
     return sse_response(frames())
 
@@ -317,9 +338,8 @@ class _Socket:
 
     async def push(self, subscription: Subscription, since: int) -> None:
         try:
-            async for batch in self.bus.read_thread_events(self.thread_id, after=since):
-                for item in batch:
-                    if subscription.matches(item):
-                        await self.send(item.framed())
+            async for batch in delivered(self.bus, self.thread_id, subscription, since, None):
+                for item in batch or ():
+                    await self.send(item if isinstance(item, bytes) else item.framed())
         except (WebSocketDisconnect, RuntimeError):
             pass  # the socket closed under us; serve() is cleaning up

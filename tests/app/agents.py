@@ -3,7 +3,7 @@
 `agent` calls a fake chat model that streams like a real one, token by token, and streams
 its tool call's arguments in pieces; `tools` runs the tool (langchain's ToolNode); the
 model's second turn answers; then `review`, a subgraph, reports progress as custom events
-and stops at an interrupt until a person approves.
+and stops at an interrupt until a person approves (unless the input says `"ask": False`).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def lookup(topic: str) -> str:
 class State(TypedDict, total=False):
     messages: Annotated[list, add_messages]
     approved: Any
+    ask: bool
 
 
 _model = ScriptedChatModel()
@@ -106,13 +107,14 @@ def route(state: State) -> str:
 class ReviewState(TypedDict, total=False):
     messages: Annotated[list, operator.add]
     approved: Any
+    ask: bool
 
 
 def check(state: ReviewState) -> dict:
     write = get_stream_writer()
     write({"name": "progress", "step": "review", "phase": "start"})
     write("plain note")
-    answer = interrupt({"question": "Send the answer?"})
+    answer = interrupt({"question": "Send the answer?"}) if state.get("ask", True) else "auto"
     write({"name": "progress", "step": "review", "phase": "end"})
     return {"approved": answer}
 

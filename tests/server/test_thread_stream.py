@@ -57,18 +57,17 @@ def start(url: str, thread_id: str, graph: str = "toolagent", graph_input=QUESTI
 
 # ---------------------------------------------------------------- the official SDK
 @pytest.mark.parametrize("transport", ["sse", "websocket"])
-async def test_sdk_streams_tokens_tool_calls_subgraphs_custom_and_an_interrupt(
+async def test_sdk_streams_tokens_tool_calls_subgraphs_and_custom_events(
     graphdock_server, transport
 ):
     from langgraph_sdk import get_client
 
     client = get_client(url=graphdock_server, api_key=None)
     async with client.threads.stream(assistant_id="toolagent", transport=transport) as thread:
-        started = await thread.run.start(input=QUESTION)
+        started = await thread.run.start(input={**QUESTION, "ask": False})
         assert started["run_id"]
-
-        # one subscription for every projection, from the run's first event on (separate
-        # projections opened one after another may each start where the last one is)
+        # one subscription for every projection, from the run's first event to its end
+        # (projections opened one after another may each start where the last one is)
         items: dict[str, list] = {}
         async for name, item in thread.interleave_projections(
             ["messages", "tool_calls", "subgraphs", "progress", "values"]
@@ -76,8 +75,7 @@ async def test_sdk_streams_tokens_tool_calls_subgraphs_custom_and_an_interrupt(
             items.setdefault(name, []).append(item)
         msgs = [([t async for t in s.text], await s.output) for s in items["messages"]]
         tools = [(h.name, h.input, await h.output) for h in items["tool_calls"]]
-        subs = [(h.graph_name, h.namespace) for h in items["subgraphs"]]
-        steps, snapshots = items["progress"], items["values"]
+        subs = [(h.graph_name, h.namespace, h.status) for h in items["subgraphs"]]
         # token by token, as the model streamed them; the tool call's arguments arrive
         # in pieces and end as a parsed call
         (first_tokens, first), (second_tokens, _) = msgs
@@ -89,15 +87,27 @@ async def test_sdk_streams_tokens_tool_calls_subgraphs_custom_and_an_interrupt(
         [(name, tool_input, output)] = tools
         assert (name, tool_input) == ("lookup", {"topic": "v3"})
         assert output["content"] == "notes on v3" and output["status"] == "success"
-        [(graph_name, namespace)] = subs
+        [(graph_name, namespace, status)] = subs
         assert graph_name == "review" and namespace[0].startswith("review:")
-        assert steps == [{"name": "progress", "step": "review", "phase": "start"}]
-        assert snapshots[0]["messages"][0]["content"] == "what is v3?"
+        assert status == "completed"
+        assert [e["phase"] for e in items["progress"]] == ["start", "end"]
+        assert items["values"][0]["messages"][0]["content"] == "what is v3?"
+        final = await thread.output
+        assert final["approved"] == "auto" and not thread.interrupted
 
-        assert thread.interrupted
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_sdk_answers_an_interrupt_with_respond(graphdock_server, transport):
+    from langgraph_sdk import get_client
+
+    client = get_client(url=graphdock_server, api_key=None)
+    async with client.threads.stream(assistant_id="toolagent", transport=transport) as thread:
+        await thread.run.start(input=QUESTION)
+        snapshots = [v async for v in thread.values]  # ends when the run stops to ask
+        assert snapshots and thread.interrupted
         [interrupt] = thread.interrupts
         assert interrupt["value"] == {"question": "Send the answer?"}
-        assert interrupt["namespace"] == namespace
+        assert interrupt["namespace"][0].startswith("review:")
         await thread.run.respond("yes")
         final = await thread.output
         assert final["approved"] == "yes"
@@ -277,3 +287,39 @@ async def test_a_subscriber_behind_the_kept_events_is_told_what_it_missed():
     }
     assert [json.loads(e.framed())["params"]["data"]["payload"] for e in kept] == [2, 3, 4]
     await bus.close()
+
+
+async def test_websocket_subscriptions_unsubscribe_and_reconnect(graphdock_server):
+    from websockets.asyncio.client import connect
+
+    url, tid = graphdock_server, str(uuid.uuid4())
+    start(url, tid, "agent", {"messages": []})
+    read_events(url, tid, {"channels": ["lifecycle"]}, root_lifecycle("completed"))
+    everything = read_events(url, tid, {"channels": ALL}, root_lifecycle("completed"))
+
+    async def call(ws, id, method, params):
+        await ws.send(json.dumps({"id": id, "method": method, "params": params}))
+        while (reply := json.loads(await ws.recv())).get("type") == "event":
+            pass
+        assert reply["id"] == id
+        return reply
+
+    ws_url = url.replace("http", "ws") + f"/threads/{tid}/stream/events"
+    async with connect(ws_url) as ws:
+        bad = await call(ws, 1, "subscription.subscribe", {"channels": ["nope"]})
+        assert bad["error"] == "invalid_argument"
+        gone = await call(ws, 2, "subscription.unsubscribe", {"subscription_id": "x"})
+        assert gone["error"] == "no_such_subscription"
+        cut = everything[2]["seq"]
+        restored = await call(ws, 3, "subscription.reconnect",
+                              {"last_event_id": str(cut), "channels": ALL})  # fmt: skip
+        assert restored["result"]["restored"] is True
+        replayed = [json.loads(await ws.recv()) for _ in everything[cut:]]
+        assert replayed == everything[cut:]
+        sub = restored["result"]["subscription_id"]
+        assert (await call(ws, 4, "subscription.unsubscribe", {"subscription_id": sub}))["type"] == "success"  # fmt: skip
+        # the socket goes on answering commands after its subscription is gone
+        tree = await call(ws, 5, "agent.getTree", {})
+        assert tree["result"]["tree"]["graph_name"] == "agent"
+        await ws.send("{not json")
+        assert json.loads(await ws.recv())["error"] == "invalid_argument"

@@ -61,10 +61,11 @@ async def test_only_the_owner_streams_and_commands_a_thread(auth_server):  # noq
         assert answer["type"] == "error", (method, answer)
         assert "alice" not in json.dumps(answer)
     ws_url = server.url.replace("http", "ws") + f"/threads/{tid}/stream/events"
-    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-        async with connect(ws_url, additional_headers=BOB):
-            pass
-    assert refused.value.response.status_code == 404
+    async with connect(ws_url, additional_headers=BOB) as ws:
+        assert json.loads(await ws.recv())["type"] == "error"
+        with pytest.raises(websockets.exceptions.ConnectionClosedError) as refused:
+            await ws.recv()
+    assert refused.value.rcvd.code == 4404
 
     # no token: refused before any handler; a read-only user cannot start a run
     assert send(server, tid, {}, "state.get", {"namespace": []}).status_code == 401

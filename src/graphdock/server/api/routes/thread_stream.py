@@ -246,18 +246,19 @@ async def stream_events(thread_id: str, request: Request, caller: CallerDep):
 @router.websocket("/threads/{thread_id}/stream/events")
 @requires(*COMMAND_PERMITS)
 async def thread_socket(websocket: WebSocket, thread_id: str):
-    """Refused before the upgrade with the HTTP status (401, 403, 404, 422), as the SDK
-    expects; after it, every frame is a command and its response, or an event."""
+    """A refused connection is accepted, told why in a protocol error frame and closed
+    with 4000 + the HTTP status (4401, 4403, 4404, 4422): what the SDK reads as final, and
+    what a browser, which cannot see the status of a refused upgrade, can read too. After
+    that, every frame is a command and its response, or an event."""
     try:
         caller = await admit(websocket, access_of(thread_socket), websocket.app.state.gate)
         thread_id = await _visible_thread(websocket, caller, thread_id)
     except (ApiError, ServiceError) as exc:
-        status = exc.status
         detail = exc.detail if isinstance(exc, ServiceError) else str(exc.detail)
-        try:
-            await websocket.send_denial_response(json_response({"detail": detail}, status))
-        except RuntimeError:  # a server without the denial extension: close with 4000+status
-            await websocket.close(code=4000 + status, reason=detail[:120])
+        code = "permission_denied" if exc.status in (401, 403) else "invalid_argument"
+        await websocket.accept()
+        await websocket.send_text(orjson.dumps(failure(None, code, detail)).decode())
+        await websocket.close(code=4000 + exc.status, reason=detail[:120])
         return
     await websocket.accept()
     await _Socket(websocket, caller, thread_id).serve()

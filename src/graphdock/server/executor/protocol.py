@@ -9,7 +9,7 @@ events, so most parts only need their envelope. What this module adds:
 * lifecycle: `running` when the run starts, `started` the first time a namespace (a
   subgraph) shows itself, its end when its parent's task reports a result, and the root's
   end (`completed`, `failed`, `interrupted`) when the run ends;
-* input: one `input.requested` per interrupt, the first time it is seen;
+* input: one `input.requested` per interrupt, sent when the run has stopped at it;
 * messages: the spec's block order (block N finishes before block N+1 starts) and its
   `block-delta` for tool-call arguments; a whole chat-model reply that was not streamed
   is replayed as events; messages a node merely returns are state, not model output;
@@ -45,6 +45,9 @@ class ProtocolTranslator:
         self.graph_name = graph_name
         self._open: dict[tuple[str, ...], str] = {}  # namespace -> its graph name
         self._interrupts: set[str] = set()
+        # input.requested events wait for the run's end: by then the thread is recorded as
+        # interrupted, so an answer (or a state update) sent at once is taken
+        self._requests: list[PendingEvent] = []
         self._blocks: dict[str, _MessageBlocks] = {}  # langchain run id -> block state
         # False when the run streams langgraph's v1 message chunks for a classic client:
         # those carry no block boundaries, so the messages channel stays silent
@@ -63,6 +66,8 @@ class ProtocolTranslator:
             for ns, name in sorted(self._open.items(), key=lambda item: -len(item[0]))
         ]
         self._open.clear()
+        if status == "interrupted":
+            events[:0] = self._requests
         if status == "cancelled":
             events.append(protocol.cancelled(self.run_id, self.graph_name))
         else:
@@ -104,11 +109,11 @@ class ProtocolTranslator:
             return
         for node, values in chunk.items():
             if node == INTERRUPT:
-                yield from self._interrupted(ns, values)
+                self._note_interrupts(ns, values)
             else:
                 yield protocol.event("updates", ns, {"node": node, "values": values})
 
-    def _interrupted(self, ns: tuple[str, ...], interrupts: Any) -> Iterator[PendingEvent]:
+    def _note_interrupts(self, ns: tuple[str, ...], interrupts: Any) -> None:
         for item in interrupts or ():
             interrupt_id = getattr(item, "id", None)
             if interrupt_id is None or interrupt_id in self._interrupts:
@@ -117,7 +122,7 @@ class ProtocolTranslator:
             value = getattr(item, "value", None)
             # `payload` is the spec's name; the official SDK reads `value`.
             data = {"interrupt_id": interrupt_id, "payload": value, "value": value}
-            yield protocol.event("input", ns, data)
+            self._requests.append(protocol.event("input", ns, data))
 
     def _custom(self, ns: tuple[str, ...], chunk: Any) -> Iterator[PendingEvent]:
         """A dict the node wrote is the event's data as it stands (`name` picks its

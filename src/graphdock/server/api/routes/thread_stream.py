@@ -22,7 +22,8 @@ from typing import Any
 
 import orjson
 from fastapi import Request, WebSocket, WebSocketDisconnect
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
+from starlette.responses import Response
 
 from graphdock.server.api.access import access_of, requires
 from graphdock.server.api.caller import Caller, CallerDep, admit
@@ -229,6 +230,8 @@ async def stream_events(thread_id: str, request: Request, caller: CallerDep):
         subscription, since = _subscription(await request.json())
     except FilterError as exc:
         raise ApiError(422, f"Invalid subscription: {exc}") from exc
+    except ClientDisconnect:  # gone before its subscription arrived (the SDK rotates streams)
+        return Response(status_code=204)
     thread_id = await _visible_thread(request, caller, thread_id)
     bus = services(request).bus
 

@@ -7,6 +7,8 @@ Starts `graphdock serve` on a fresh data dir and measures, through HTTP:
   * time to first SSE event, p50/p95
   * runs/s with N concurrent clients (create thread + wait each)
   * custom events/s on one stream
+  * the same two over the v3 thread protocol: time to the first `messages` delta (beside
+    the classic stream's first `messages` token) and custom events/s on one subscription
 and, beside the runs/s, the floor: the same graph run in-process with `ainvoke` at the same
 concurrency, in a separate process, on the checkpointer the server uses. Throughput and
 floor are measured for both ways the checkpointer can reach SQLite: inline (the default)
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -117,6 +120,73 @@ async def events_per_second(client: httpx.AsyncClient, events: int) -> tuple[flo
         async for line in r.aiter_lines():
             if line.startswith("event: custom"):
                 count += 1
+    return count / (time.perf_counter() - start), count
+
+
+async def first_token_classic(client: httpx.AsyncClient, n: int) -> list[float]:
+    """Time from the request to the first `messages` token of a classic run stream."""
+    out = []
+    body = {"assistant_id": GRAPH, "input": INPUT, "stream_mode": ["messages-tuple"]}
+    for _ in range(n):
+        tid = (await client.post("/threads", json={})).json()["thread_id"]
+        start = time.perf_counter()
+        first = None
+        async with client.stream("POST", f"/threads/{tid}/runs/stream", json=body) as r:
+            async for line in r.aiter_lines():
+                if first is None and line.startswith("event: messages"):
+                    first = (time.perf_counter() - start) * 1000
+        out.append(first)
+    return out
+
+
+async def _v3_events(client: httpx.AsyncClient, graph: str, graph_input, channels, on_event):
+    """run.start on a new thread, then one subscription from its first event until the
+    run's root lifecycle ends it; `on_event(line)` sees each data line."""
+    tid = str(uuid.uuid4())
+    command = {"id": 1, "method": "run.start", "params": {"assistant_id": graph, "input": graph_input}}  # fmt: skip
+    (await client.post(f"/threads/{tid}/commands", json=command)).raise_for_status()
+    body = {"channels": [*channels, "lifecycle"], "since": 0}
+    async with client.stream("POST", f"/threads/{tid}/stream/events", json=body) as r:
+        async for line in r.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            on_event(line)
+            if (
+                '"method":"lifecycle"' in line
+                and '"namespace":[]' in line
+                and ('"event":"completed"' in line or '"event":"failed"' in line)
+            ):
+                return
+
+
+async def first_token_v3(client: httpx.AsyncClient, n: int) -> list[float]:
+    """Time from run.start to the first `content-block-delta` on a v3 subscription."""
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        first: list[float] = []
+
+        def seen(line: str, first=first, start=start) -> None:
+            if not first and '"event":"content-block-delta"' in line:
+                first.append((time.perf_counter() - start) * 1000)
+
+        await _v3_events(client, GRAPH, INPUT, ["messages"], seen)
+        out.append(first[0])
+    return out
+
+
+async def events_per_second_v3(client: httpx.AsyncClient, events: int) -> tuple[float, int]:
+    count = 0
+
+    def seen(line: str) -> None:
+        nonlocal count
+        if '"method":"custom"' in line:
+            count += 1
+
+    start = time.perf_counter()
+    await _v3_events(
+        client, "research", {"topic": "x", "progress_events": events}, ["custom"], seen
+    )
     return count / (time.perf_counter() - start), count
 
 
@@ -233,6 +303,9 @@ async def main() -> None:
                         waits = await wait_latency(client, args.samples)
                         firsts = await first_event_latency(client, args.samples)
                         eps, count = await events_per_second(client, args.events)
+                        tokens = await first_token_classic(client, args.samples)
+                        tokens_v3 = await first_token_v3(client, args.samples)
+                        eps_v3, count_v3 = await events_per_second_v3(client, args.events)
                     figures |= {
                         "create_thread_and_wait_ms_p50": round(statistics.median(waits), 2),
                         "create_thread_and_wait_ms_p95": round(pct(waits, 0.95), 2),
@@ -240,6 +313,11 @@ async def main() -> None:
                         "first_event_ms_p95": round(pct(firsts, 0.95), 2),
                         "custom_events_per_s_one_stream": round(eps),
                         "custom_events_counted": count,
+                        "first_messages_token_ms_p50": round(statistics.median(tokens), 2),
+                        "v3_first_messages_delta_ms_p50": round(statistics.median(tokens_v3), 2),
+                        "v3_first_messages_delta_ms_p95": round(pct(tokens_v3, 0.95), 2),
+                        "v3_custom_events_per_s_one_subscription": round(eps_v3),
+                        "v3_custom_events_counted": count_v3,
                     }
                 else:
                     await throughput(server.url, 100, n, create_threads=False)  # warm up

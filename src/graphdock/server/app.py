@@ -23,6 +23,7 @@ from graphdock.server.services.runs import RunService
 from graphdock.server.services.scheduler import CronScheduler
 from graphdock.server.services.store import StoreService
 from graphdock.server.services.sweeper import TtlSweeper, sweep_interval
+from graphdock.server.services.thread_stream import ThreadStreamService
 from graphdock.server.services.threads import ThreadService
 from graphdock.server.services.webhooks import WebhookSender
 from graphdock.server.settings import Settings
@@ -77,6 +78,7 @@ async def open_services(
             threads,
             runs,
             webhooks,
+            ThreadStreamService(runs, threads, bus),
         )
         await assistants.ensure_system_assistants()
         await _start_crons_and_ttl(services, stack)
@@ -148,7 +150,16 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
     from graphdock.server.api.auth import Security
     from graphdock.server.api.caller import Gate
     from graphdock.server.api.limits import BodyLimit, RateLimiter
-    from graphdock.server.api.routes import assistants, crons, runs, store, system, threads, ui
+    from graphdock.server.api.routes import (
+        assistants,
+        crons,
+        runs,
+        store,
+        system,
+        thread_stream,
+        threads,
+        ui,
+    )
     from graphdock.server.config import CorsConfig
 
     @contextlib.asynccontextmanager
@@ -176,7 +187,14 @@ def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
     routers = []
     if settings.dev and "ui" not in disabled:
         routers.append(ui.dev_root)  # ahead of system's `/`, which answers like /ok
-    routers += [system.router, assistants.router, threads.router, runs.router, runs.stateless]
+    routers += [
+        system.router,
+        assistants.router,
+        threads.router,
+        runs.router,
+        runs.stateless,
+        thread_stream.router,
+    ]
     if "crons" not in disabled:
         routers.append(crons.router)
     if "store" not in disabled:

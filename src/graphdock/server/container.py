@@ -19,6 +19,7 @@ from graphdock.server.services.runs import RunService
 from graphdock.server.services.scheduler import CronScheduler
 from graphdock.server.services.store import StoreService
 from graphdock.server.services.sweeper import TtlSweeper
+from graphdock.server.services.thread_stream import ThreadStreamService
 from graphdock.server.services.threads import ThreadService
 from graphdock.server.services.webhooks import WebhookSender
 from graphdock.server.settings import Settings
@@ -40,6 +41,7 @@ class Services:
     threads: ThreadService
     runs: RunService
     webhooks: WebhookSender
+    thread_stream: ThreadStreamService
     pool: WorkerPool | None = None  # None: this process runs no graphs (--no-jobs)
     crons: CronService | None = None
     store_service: StoreService | None = None  # the API's view of `store`

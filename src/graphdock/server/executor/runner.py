@@ -17,6 +17,11 @@ from langgraph.types import Command, Send
 
 from graphdock._version import __version__
 from graphdock.server import serde
+from graphdock.server.executor.protocol import (
+    CONFIG_KEY_STREAM_MESSAGES_V2,
+    PREGEL_MODES,
+    ProtocolTranslator,
+)
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
 from graphdock.server.services import clock
@@ -88,6 +93,7 @@ class RunExecutor:
 
         remove_handler = self.bus.on_cancel(run_id, on_cancel)
         outcome: dict[str, Any] = {"last_values": None, "snapshot": None}
+        outcome["protocol"] = await self._translator(run)
         try:
             await self._publish(
                 run, "metadata", serde.dumps({"run_id": run_id, "attempt": run["attempt"]})
@@ -109,6 +115,7 @@ class RunExecutor:
                     {"error": "UserInterrupt", "message": CANCELLED},
                 )
             except Exception as exc:
+                log.debug("run %s raised", run_id, exc_info=True)
                 status, error = "error", {"error": type(exc).__name__, "message": str(exc)}
                 await self._publish(run, "error", serde.dumps(error))
         except asyncio.CancelledError:
@@ -119,6 +126,22 @@ class RunExecutor:
             raise
         remove_handler()
         await self._finish(run, status, error, state["cancel"], outcome, started_at)
+
+    async def _translator(self, run: dict) -> ProtocolTranslator | None:
+        """A run streams the v3 protocol's events to its thread's log when it was started
+        through the protocol, or when a protocol subscriber watches its thread as it starts;
+        other runs pay nothing for it."""
+        kwargs = run["kwargs"]
+        if "events" in (kwargs.get("stream_mode") or ()):
+            return None
+        if kwargs.get("protocol") != "v3" and not await self.bus.thread_watched(run["thread_id"]):
+            return None
+        graph = (run.get("metadata") or {}).get("graph_id") or run["assistant_id"]
+        return ProtocolTranslator(run["run_id"], graph)
+
+    async def _thread_append(self, run: dict, events: list) -> None:
+        if events:
+            await self.bus.append_thread_events(run["thread_id"], events)
 
     async def _publish(self, run: dict, event: str, data: bytes) -> None:
         await self.bus.publish(run_channel(run["run_id"]), event, data)
@@ -167,34 +190,62 @@ class RunExecutor:
         modes = kwargs.get("stream_mode") or ["values"]
         subgraphs = bool(kwargs.get("subgraphs"))
         shaper = EventShaper(modes)
+        classic = pregel_modes(modes)
+        protocol: ProtocolTranslator | None = outcome.get("protocol")
+        stream_modes = classic
+        if protocol is not None:
+            await self._thread_append(run, protocol.started())
+            stream_modes = sorted(set(classic) | set(PREGEL_MODES))
+            if "messages" in classic:
+                protocol.messages = False  # the classic modes keep langgraph's v1 chunks
+            else:
+                run_config = {
+                    **run_config,
+                    "configurable": {
+                        **run_config["configurable"],
+                        CONFIG_KEY_STREAM_MESSAGES_V2: True,
+                    },
+                }
         async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
             graph_input: Any = (
                 _command(kwargs["command"]) if kwargs.get("command") else kwargs.get("input")
             )
+            if kwargs.get("resume_if_interrupted") and not kwargs.get("command"):
+                # the protocol's run.start: on a thread waiting at an interrupt, the input
+                # is the answer (decided now, when no other run of the thread is running)
+                snapshot = await graph.aget_state(state_config)
+                if snapshot.interrupts:
+                    graph_input = Command(resume=kwargs.get("input"))
             if run["attempt"] > 1 and await self._has_progress(graph, state_config, run["run_id"]):
                 graph_input = None  # resumed after a crash: continue from the last checkpoint
                 run_config = state_config
             options = {
                 "context": context or None,
-                "stream_mode": pregel_modes(modes),
-                "subgraphs": subgraphs,
+                "stream_mode": stream_modes,
+                "subgraphs": subgraphs or protocol is not None,
                 "interrupt_before": kwargs.get("interrupt_before"),
                 "interrupt_after": kwargs.get("interrupt_after"),
                 "durability": kwargs.get("durability") or "async",
             }
             if "events" in modes:
                 stream = self._with_events(graph, graph_input, run_config, options, run)
+            elif protocol is not None:
+                # v2 parts: langgraph attaches its content-block message handler only to them
+                stream = _v1_parts(graph.astream(graph_input, run_config, **options, version="v2"))
             else:
                 stream = graph.astream(graph_input, run_config, **options)
             async for item in stream:
-                if subgraphs:
+                if subgraphs or protocol is not None:
                     namespace, mode, chunk = item
                 else:
                     (mode, chunk), namespace = item, ()
                 if mode == "values" and not namespace:
                     outcome["last_values"] = chunk
-                for name, data in shaper.shape(namespace, mode, chunk):
-                    await self._publish(run, name, data)
+                if mode in classic and (subgraphs or not namespace):
+                    for name, data in shaper.shape(namespace, mode, chunk):
+                        await self._publish(run, name, data)
+                if protocol is not None:
+                    await self._thread_append(run, protocol.translate(namespace, mode, chunk))
             outcome["output_keys"] = graph.output_channels
             if _needs_snapshot(kwargs, outcome["last_values"]):
                 outcome["snapshot"] = await graph.aget_state(state_config)
@@ -248,9 +299,12 @@ class RunExecutor:
         temporary = run["kwargs"].get("temporary")
         if cancel == "rollback":
             await self.checkpointer.adelete_for_runs([run_id])
+        protocol: ProtocolTranslator | None = outcome.get("protocol")
         if cancel == "delete":
             await self.runs.settle_thread(thread_id)
             await self._close(run, None, temporary=temporary)
+            if protocol is not None:
+                await self._thread_append(run, protocol.finished("cancelled"))
             return
         values = outcome["last_values"]
         if outcome.get("finished_cleanly") and status == "success":
@@ -299,6 +353,10 @@ class RunExecutor:
         else:
             result = _output(values, outcome.get("output_keys"))
         await self._close(run, serde.dumps(result), temporary=temporary)
+        if protocol is not None:
+            await self._thread_append(
+                run, protocol.finished(*_lifecycle_end(status, error, cancel, thread_values))
+            )
         webhook = run["kwargs"].get("webhook")
         if webhook and self.runs.webhooks_enabled and cancel != "rollback":
             payload = {
@@ -348,6 +406,30 @@ def _first_line(exc: BaseException) -> str:
     """The error's own message, without the SQL statement SQLAlchemy appends."""
     cause = getattr(exc, "orig", None) or exc
     return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+
+
+async def _v1_parts(parts):
+    """langgraph's v2 stream parts as the `(namespace, mode, chunk)` of its v1 stream (a
+    values chunk carries its interrupts under `__interrupt__`, as in v1)."""
+    async for part in parts:
+        chunk = part["data"]
+        if part["type"] == "values" and part.get("interrupts") and isinstance(chunk, dict):
+            chunk = {**chunk, "__interrupt__": part["interrupts"]}
+        yield part["ns"], part["type"], chunk
+
+
+def _lifecycle_end(
+    status: str, error: dict | None, cancel: str | None, thread_values: dict
+) -> tuple[str, str | None]:
+    """How the protocol's lifecycle reports a run's end."""
+    if cancel is not None:
+        return "cancelled", None
+    if status in ("error", "timeout"):
+        message = (error or {}).get("message") or (error or {}).get("error") or status
+        return "failed", f"{(error or {}).get('error', status)}: {message}"
+    if thread_values.get("status") == "interrupted":
+        return "interrupted", None
+    return "completed", None
 
 
 def _needs_snapshot(kwargs: dict, last_values: Any) -> bool:

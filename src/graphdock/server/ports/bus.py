@@ -1,8 +1,13 @@
-"""The EventBus port: each run's event log, live subscriptions, cancel signals, worker wake-ups.
+"""The EventBus port: each run's event log, each thread's protocol event log, live
+subscriptions, cancel signals, worker wake-ups.
 
 A run's events are appended to its log with strictly increasing ids (`<ms>-<seq>`, the
 shape Redis streams use), so a client that reconnects with `Last-Event-ID` gets exactly
 the events it missed. Logs are kept for a while after the run ends, then dropped.
+
+A thread's log carries the v3 streaming protocol's events of all its runs, numbered
+1, 2, 3, ... by the bus itself (the protocol's `seq`), so a subscriber that reconnects
+with `since` gets exactly what it missed, from any process, whichever worker ran the run.
 """
 
 from __future__ import annotations
@@ -16,6 +21,25 @@ class Event(NamedTuple):
     event: str
     data: bytes  # compact JSON
 
+
+class ThreadEvent(NamedTuple):
+    """One protocol event of a thread's log. `body` is the event's JSON object without its
+    opening brace and envelope (`"method":...,"params":{...}}`): the reader puts the
+    envelope with the sequence number in front (`framed`), so the number the bus assigns
+    at append time never has to be written into the stored bytes."""
+
+    seq: int
+    channel: str  # the subscription channel: "values", "input", "custom:<name>", ...
+    namespace: tuple[str, ...]
+    body: bytes
+
+    def framed(self) -> bytes:
+        seq = str(self.seq).encode()
+        return b'{"type":"event","event_id":"' + seq + b'","seq":' + seq + b"," + self.body
+
+
+# (channel, namespace, body) of an event not yet appended
+PendingEvent = tuple[str, tuple[str, ...], bytes]
 
 CancelHandler = Callable[[str], Awaitable[None] | None]  # called with the action
 
@@ -47,6 +71,26 @@ class EventBus(Protocol):
         ...
 
     async def has_channel(self, channel: str) -> bool: ...
+
+    async def append_thread_events(self, thread_id: str, events: list[PendingEvent]) -> int:
+        """Append to the thread's log in one step; returns the last sequence number given."""
+        ...
+
+    async def thread_seq(self, thread_id: str) -> int:
+        """The sequence number of the thread's last event (0 before the first)."""
+        ...
+
+    def read_thread_events(
+        self, thread_id: str, *, after: int = 0, idle: float | None = None
+    ) -> AsyncIterator[list[ThreadEvent]]:
+        """Batches of the thread's events with `seq > after`, then live ones, until the
+        reader stops; an empty batch after `idle` quiet seconds. While it reads, the thread
+        counts as watched."""
+        ...
+
+    async def thread_watched(self, thread_id: str) -> bool:
+        """Whether a protocol subscriber is reading the thread's log right now."""
+        ...
 
     async def request_cancel(self, run_id: str, action: str) -> None: ...
     def on_cancel(self, run_id: str, handler: CancelHandler) -> Callable[[], None]: ...

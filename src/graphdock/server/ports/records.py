@@ -104,6 +104,10 @@ class RunKwargs(TypedDict):
     checkpoint: NotRequired[Json]
     """Where in its thread the run starts: checkpoint_ns / checkpoint_id / checkpoint_map."""
     on_disconnect: NotRequired[Literal["cancel", "continue"]]
+    protocol: NotRequired[Literal["v3"]]
+    """Started through the v3 thread protocol: the run logs its events to its thread's."""
+    resume_if_interrupted: NotRequired[bool]
+    """The protocol's run.start: on a thread waiting at an interrupt, the input answers it."""
 
 
 class RunRecord(TypedDict):

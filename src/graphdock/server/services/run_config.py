@@ -5,7 +5,7 @@ whatever happens to the assistant meanwhile."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from graphdock.server.ports.records import AssistantRecord, Json, RunKwargs
 from graphdock.server.services.context import RequestContext
@@ -27,6 +27,8 @@ def run_kwargs(
     ctx: RequestContext,
     temporary: bool,
     checkpoint: Json | None,
+    protocol: Literal["v3"] | None = None,
+    resume_if_interrupted: bool = False,
 ) -> RunKwargs:
     base = assistant["config"] or {}
     sent = spec.config.model_dump(exclude_unset=True) if spec.config is not None else {}
@@ -86,4 +88,8 @@ def run_kwargs(
         kwargs["checkpoint"] = checkpoint
     if spec.on_disconnect:
         kwargs["on_disconnect"] = spec.on_disconnect
+    if protocol is not None:
+        kwargs["protocol"] = protocol
+    if resume_if_interrupted:
+        kwargs["resume_if_interrupted"] = True
     return kwargs

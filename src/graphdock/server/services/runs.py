@@ -12,13 +12,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Literal
 
 from graphdock.server import serde
 from graphdock.server.config import WebhooksConfig
 from graphdock.server.ports.bus import Event, EventBus, parse_event_id, run_channel
 from graphdock.server.ports.records import Json
 from graphdock.server.ports.storage import Storage
-from graphdock.server.services import clock
+from graphdock.server.services import clock, protocol
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
@@ -112,9 +113,13 @@ class RunService:
         ctx: RequestContext,
         *,
         thread_metadata: Json | None = None,
+        protocol: Literal["v3"] | None = None,
+        resume_if_interrupted: bool = False,
     ) -> dict:
         """Create a run on `thread_id`, or (a StatelessRunCreate) on a new thread of its own
-        carrying `thread_metadata`."""
+        carrying `thread_metadata`. `protocol="v3"`: started through the thread protocol,
+        the run logs its events there; `resume_if_interrupted`: on a thread waiting at an
+        interrupt, its input is the answer (the protocol's run.start)."""
         stateful = isinstance(spec, ThreadRunCreate)
         if stateful != (thread_id is not None):
             raise TypeError("a ThreadRunCreate needs a thread_id, a StatelessRunCreate none")
@@ -143,7 +148,7 @@ class RunService:
         now = clock.now()
         run_id = uuid7()
         to_cancel: list[str] = []
-        closed: list[str] = []
+        closed: list[dict] = []
         async with self.storage.begin() as tx:
             assistant = await tx.get_assistant(
                 assistant_id, self.assistants.run_access(assistant_id, ctx)
@@ -184,12 +189,12 @@ class RunService:
                         to_cancel.append(active["run_id"])
                     elif strategy == "rollback":
                         await tx.delete_run(active["run_id"])
-                        closed.append(active["run_id"])
+                        closed.append(active)
                     else:
                         await tx.update_run(
                             active["run_id"], {"status": "interrupted", "updated_at": now}
                         )
-                        closed.append(active["run_id"])
+                        closed.append(active)
             metadata = {
                 **(thread["metadata"] if stateful else {}),
                 **assistant["metadata"],
@@ -212,6 +217,8 @@ class RunService:
                     ctx=ctx,
                     temporary=temporary,
                     checkpoint=checkpoint,
+                    protocol=protocol,
+                    resume_if_interrupted=resume_if_interrupted,
                 ),
                 "multitask_strategy": strategy,
                 "created_at": now,
@@ -239,7 +246,8 @@ class RunService:
                 },
             )
         for old in closed:
-            await self.bus.close_channel(run_channel(old))
+            await self.bus.close_channel(run_channel(old["run_id"]))
+            await self.announce_unrun(thread_id, old["run_id"], old)
         for old in to_cancel:
             await self.bus.request_cancel(old, strategy)
         self.bus.wake_workers()
@@ -358,8 +366,17 @@ class RunService:
             if run is None:
                 await self.bus.close_channel(run_channel(current["run_id"]))
                 await self.settle_thread(current["thread_id"])
+                await self.announce_unrun(current["thread_id"], current["run_id"], current)
                 return
         await self.bus.request_cancel(run["run_id"], action)
+
+    async def announce_unrun(self, thread_id: str, run_id: str, run: dict) -> None:
+        """A run that ended before any worker ran it still ends on the thread's protocol
+        stream, so a subscriber waiting for it is not left waiting."""
+        if (run.get("kwargs") or {}).get("protocol") == "v3" or await self.bus.thread_watched(
+            thread_id
+        ):
+            await self.bus.append_thread_events(thread_id, [protocol.cancelled(run_id)])
 
     async def settle_thread(self, thread_id: str) -> None:
         """After a run left a thread without running it: busy only if runs remain."""

@@ -22,7 +22,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
-from graphdock.server.ports.bus import CancelHandler, Event, is_thread_channel, parse_event_id
+from graphdock.server.ports.bus import (
+    CancelHandler,
+    Event,
+    PendingEvent,
+    ThreadEvent,
+    is_thread_channel,
+    parse_event_id,
+)
 
 # What one stored event costs beside its data: its id string, the key and Event tuples and
 # the list slot (measured on CPython 3.11: about 325 bytes for a small event).
@@ -61,9 +68,36 @@ class _Log:
         self.changed = asyncio.Event()
 
 
+class _ThreadLog:
+    """A thread's protocol events, the newest `maxlen` of them, numbered from 1."""
+
+    __slots__ = ("changed", "events", "last_seq", "readers", "touched")
+
+    def __init__(self, maxlen: int) -> None:
+        self.events: deque[ThreadEvent] = deque(maxlen=maxlen)
+        self.changed = asyncio.Event()
+        self.last_seq = 0
+        self.readers = 0
+        self.touched = time.monotonic()
+
+    def after(self, seq: int) -> list[ThreadEvent]:
+        events = self.events
+        if not events or events[-1].seq <= seq:
+            return []
+        start = max(0, seq + 1 - events[0].seq)  # seqs are consecutive within the deque
+        return [events[i] for i in range(start, len(events))]
+
+
 class MemoryEventBus:
-    def __init__(self, retention_seconds: float = 3600.0, memory_budget: int | None = None):
+    def __init__(
+        self,
+        retention_seconds: float = 3600.0,
+        memory_budget: int | None = None,
+        thread_log_maxlen: int = 100_000,
+    ):
         self.retention_seconds = retention_seconds
+        self.thread_log_maxlen = thread_log_maxlen
+        self._thread_logs: dict[str, _ThreadLog] = {}
         self.memory_budget = memory_budget  # bytes of stored events; None: no bound
         self.stored_bytes = 0
         self.dropped_for_memory = 0  # finished runs' logs dropped to stay within the budget
@@ -73,6 +107,7 @@ class MemoryEventBus:
         self._dropped: dict[str, float] = {}  # channel -> when it was dropped, oldest first
         self._cancel_handlers = CancelHandlers()
         self._work = asyncio.Event()
+        self._closed_all = False
 
     def stats(self) -> dict[str, int | None]:
         """The figures `/metrics` reports about the logs held in memory."""
@@ -194,6 +229,66 @@ class MemoryEventBus:
             if not log.watchers and not log.closed and is_thread_channel(channel):
                 self._may_drop(channel, log)
 
+    # ------------------------------------------------------------------ thread logs
+    def _thread_log(self, thread_id: str) -> _ThreadLog:
+        log = self._thread_logs.get(thread_id)
+        if log is None:
+            self._expire_thread_logs()
+            log = self._thread_logs[thread_id] = _ThreadLog(self.thread_log_maxlen)
+        log.touched = time.monotonic()
+        return log
+
+    def _expire_thread_logs(self) -> None:
+        """Forget the logs nobody wrote or read for the retention period."""
+        cutoff = time.monotonic() - self.retention_seconds
+        stale = [
+            tid
+            for tid, log in self._thread_logs.items()
+            if not log.readers and log.touched < cutoff
+        ]
+        for tid in stale:
+            del self._thread_logs[tid]
+
+    async def append_thread_events(self, thread_id: str, events: list[PendingEvent]) -> int:
+        log = self._thread_log(thread_id)
+        for channel, namespace, body in events:
+            log.last_seq += 1
+            log.events.append(ThreadEvent(log.last_seq, channel, namespace, body))
+        if events:
+            log.changed.set()
+            log.changed = asyncio.Event()
+        return log.last_seq
+
+    async def thread_seq(self, thread_id: str) -> int:
+        log = self._thread_logs.get(thread_id)
+        return log.last_seq if log is not None else 0
+
+    async def thread_watched(self, thread_id: str) -> bool:
+        log = self._thread_logs.get(thread_id)
+        return log is not None and log.readers > 0
+
+    async def read_thread_events(
+        self, thread_id: str, *, after: int = 0, idle: float | None = None
+    ) -> AsyncIterator[list[ThreadEvent]]:
+        log = self._thread_log(thread_id)
+        log.readers += 1
+        position = after
+        try:
+            while not self._closed_all:
+                waiter = log.changed
+                batch = log.after(position)
+                if batch:
+                    position = batch[-1].seq
+                    yield batch
+                    continue
+                try:
+                    await asyncio.wait_for(waiter.wait(), idle)
+                except TimeoutError:
+                    yield []
+        finally:
+            log.readers -= 1
+            log.touched = time.monotonic()
+
     async def request_cancel(self, run_id: str, action: str) -> None:
         for handler in self._cancel_handlers.of(run_id):
             result = handler(action)
@@ -214,9 +309,12 @@ class MemoryEventBus:
         self._work.clear()
 
     async def close(self) -> None:
+        self._closed_all = True
         for log in self._logs.values():
             log.closed = True
             log.notify()
+        for thread_log in self._thread_logs.values():
+            thread_log.changed.set()
 
 
 def _index_after(log: _Log, key: tuple[int, int]) -> int:

@@ -12,6 +12,12 @@
 * Cancellation: `request_cancel` sets `<prefix>cancel:<run_id>` (so a worker that picks the
   run up later still sees it) and publishes on `<prefix>cancel`; every process listens and
   calls the handlers of the runs it executes.
+* A thread's protocol log is the stream `<prefix>tlog:<thread_id>`, its entries given
+  explicit ids `<seq>-0` from the counter `<prefix>tseq:<thread_id>`: one Lua script
+  numbers and appends a batch in a single round trip, so sequence numbers strictly
+  increase per thread whichever process appends, and a reader resumes with XREAD from
+  `<since>-0`. Readers mark the thread watched in `<prefix>twatch:<thread_id>`, as for
+  run channels. Log and counter expire together, a retention period after the last append.
 * Wake-ups: `wake_workers` publishes on `<prefix>wake`; every process's pool wakes at once.
   While Redis is unreachable, pools fall back to polling the database.
 
@@ -37,7 +43,13 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
-from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
+from graphdock.server.ports.bus import (
+    CancelHandler,
+    Event,
+    PendingEvent,
+    ThreadEvent,
+    parse_event_id,
+)
 
 log = logging.getLogger("graphdock.redis")
 
@@ -47,6 +59,23 @@ BLOCK_SECONDS = 5.0  # longest single XREAD BLOCK when no idle ticks are wanted
 SOCKET_TIMEOUT = 30.0
 BATCH = 1000  # most events read at once
 END = b"end"  # the field of the end marker a closed channel's stream ends with
+THREAD_LOG_MAXLEN = 100_000  # most protocol events kept per thread
+
+# KEYS: log stream, counter. ARGV: maxlen, ttl, then (channel, namespace, body) triples.
+_APPEND_THREAD = """
+local n = (#ARGV - 2) / 3
+local last = redis.call('INCRBY', KEYS[2], n)
+local seq = last - n
+for i = 3, #ARGV, 3 do
+  seq = seq + 1
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], seq .. '-0',
+             'c', ARGV[i], 'n', ARGV[i + 1], 'd', ARGV[i + 2])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return last
+"""
+NS_SEP = "|"  # langgraph's own separator between namespace segments: none contains it
 
 
 class RedisEventBus:
@@ -76,6 +105,7 @@ class RedisEventBus:
         self._tasks: set[asyncio.Task] = set()
         self._listener: asyncio.Task | None = None
         self._closed = False
+        self._append_thread = self.redis.register_script(_APPEND_THREAD)
         self.cancel_topic = f"{prefix}cancel"
         self.wake_topic = f"{prefix}wake"
 
@@ -254,6 +284,73 @@ class RedisEventBus:
             if ended and len(reply[0][1]) < BATCH:
                 # Past the end marker: anything after it was published late; it was read too.
                 return
+
+    # ------------------------------------------------------------------ thread logs
+    def _thread_keys(self, thread_id: str) -> tuple[str, str, str]:
+        p = self.prefix
+        return f"{p}tlog:{thread_id}", f"{p}tseq:{thread_id}", f"{p}twatch:{thread_id}"
+
+    async def append_thread_events(self, thread_id: str, events: list[PendingEvent]) -> int:
+        log_key, seq_key, _ = self._thread_keys(thread_id)
+        if not events:
+            return await self.thread_seq(thread_id)
+        args: list[bytes | str | int] = [THREAD_LOG_MAXLEN, max(OPEN_TTL, self.retention_seconds)]
+        for channel, namespace, body in events:
+            args += [channel, NS_SEP.join(namespace), body]
+        return int(await self._append_thread(keys=[log_key, seq_key], args=args))
+
+    async def thread_seq(self, thread_id: str) -> int:
+        value = await self.redis.get(self._thread_keys(thread_id)[1])
+        return int(value) if value else 0
+
+    async def thread_watched(self, thread_id: str) -> bool:
+        watch = self._thread_keys(thread_id)[2]
+        return bool(await self.redis.zcount(watch, time.time(), "+inf"))
+
+    async def read_thread_events(
+        self, thread_id: str, *, after: int = 0, idle: float | None = None
+    ) -> AsyncIterator[list[ThreadEvent]]:
+        log_key, _, watch = self._thread_keys(thread_id)
+        me = uuid.uuid4().hex
+        await self._mark_watch(watch, me)
+        watched_at = time.monotonic()
+        position = f"{max(0, after)}-0"
+        block = min(idle, SOCKET_TIMEOUT / 2) if idle is not None else BLOCK_SECONDS
+        try:
+            while not self._closed:
+                if time.monotonic() - watched_at > WATCH_TTL / 3:
+                    await self._mark_watch(watch, me)
+                    watched_at = time.monotonic()
+                try:
+                    reply = await self.redis.xread(
+                        {log_key: position}, count=BATCH, block=max(1, int(block * 1000))
+                    )
+                except (RedisConnectionError, RedisTimeoutError) as exc:
+                    log.warning(
+                        "reading thread %s from Redis failed (%s); retrying", thread_id, exc
+                    )
+                    await asyncio.sleep(0.2)
+                    continue
+                if not reply:
+                    if idle is not None:
+                        yield []
+                    continue
+                batch = []
+                for entry_id, fields in reply[0][1]:
+                    position = entry_id.decode()
+                    ns = fields[b"n"].decode()
+                    batch.append(
+                        ThreadEvent(
+                            int(position.partition("-")[0]),
+                            fields[b"c"].decode(),
+                            tuple(ns.split(NS_SEP)) if ns else (),
+                            fields[b"d"],
+                        )
+                    )
+                yield batch
+        finally:
+            with contextlib.suppress(Exception):
+                await self.redis.zrem(watch, me)
 
     # ------------------------------------------------------------------ cancel
     async def request_cancel(self, run_id: str, action: str) -> None:

@@ -31,6 +31,7 @@ import orjson
 from starlette.requests import HTTPConnection, Request
 
 from graphdock.server.api.errors import ApiError
+from graphdock.server.services.context import AuthUser
 
 log = logging.getLogger("graphdock.auth")
 
@@ -71,78 +72,6 @@ class AuthSetupError(Exception):
 
 
 # ---------------------------------------------------------------- the user
-class AuthUser:
-    """The authenticated user as `@auth.on` handlers see it (`langgraph_sdk`'s BaseUser):
-    identity, is_authenticated, display_name, permissions, and any extra field the
-    authenticate handler returned, by key or by attribute."""
-
-    __slots__ = ("_data", "_raw")
-
-    def __init__(self, data: dict[str, Any], raw: Any = None):
-        self._data = data
-        self._raw = raw
-
-    @property
-    def identity(self) -> str:
-        return self._data["identity"]
-
-    @property
-    def is_authenticated(self) -> bool:
-        return bool(self._data.get("is_authenticated", True))
-
-    @property
-    def display_name(self) -> str:
-        return self._data.get("display_name") or self.identity
-
-    @property
-    def permissions(self) -> list[str]:
-        return list(self._data.get("permissions") or [])
-
-    def dict(self) -> dict[str, Any]:
-        return dict(self._data)
-
-    def model_dump(self, **_: Any) -> dict[str, Any]:
-        return dict(self._data)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        data = object.__getattribute__(self, "_data")
-        if name in data:
-            return data[name]
-        raw = object.__getattribute__(self, "_raw")
-        if raw is not None and not isinstance(raw, (str, Mapping)):
-            return getattr(raw, name)
-        raise AttributeError(name)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data.get(key, default)
-
-    def keys(self):
-        return self._data.keys()
-
-    def values(self):
-        return self._data.values()
-
-    def items(self):
-        return self._data.items()
-
-    def __repr__(self) -> str:
-        return f"AuthUser(identity={self.identity!r})"
-
-
 def _jsonable(value: Any) -> Any:
     """What a run's config can carry: anything else becomes its string form."""
     return orjson.loads(orjson.dumps(value, default=str))
@@ -210,20 +139,12 @@ def auth_disabled(environ: Mapping[str, str] | None = None) -> bool:
 
 def load_auth(path: str, base_dir: Path) -> Any:
     """The `langgraph_sdk.Auth` object `auth.path` names ('./auth.py:auth' or 'pkg.mod:auth')."""
-    import sys
+    from graphdock.server import loader
 
-    from graphdock.server.services.graphs import _import_target
-
-    if str(base_dir) not in sys.path:
-        sys.path.append(str(base_dir))
-    if ":" not in path:
-        raise AuthSetupError(f"auth.path: {path!r} must be './file.py:variable'")
     try:
-        target = _import_target(path, base_dir)
-    except Exception as exc:
-        raise AuthSetupError(
-            f"auth.path: {path} failed to load: {type(exc).__name__}: {exc}"
-        ) from exc
+        target = loader.load(path, base_dir)
+    except loader.LoadError as exc:
+        raise AuthSetupError(f"auth.path: {exc}") from exc
     if not hasattr(target, "_handlers") or not hasattr(target, "_authenticate_handler"):
         raise AuthSetupError(
             f"auth.path: {path} is a {type(target).__name__}, not a langgraph_sdk.Auth object"
@@ -247,11 +168,9 @@ class Security:
             sec.api_keys = [k.encode() for k in read_api_keys(environ)]
         auth_cfg = getattr(config, "auth", None)
         if auth_cfg is not None and auth_cfg.path:
-            import sys
+            from graphdock.server import loader
 
-            for dep in config.dependencies:
-                if str(dep) not in sys.path:
-                    sys.path.insert(0, str(dep))
+            loader.add_import_paths(config.dependencies, config.base_dir)
             sec.auth = load_auth(auth_cfg.path, config.base_dir)
             fn = sec.auth._authenticate_handler
             if fn is not None:

@@ -20,7 +20,7 @@ from graphdock.server import serde
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
 from graphdock.server.services import clock
-from graphdock.server.services.graphs import GraphRegistry
+from graphdock.server.services.graphs import GraphAccess, GraphRegistry
 from graphdock.server.services.runs import RESULT_EVENT, RunService
 from graphdock.server.services.runs import shape as run_shape
 from graphdock.server.services.state import (
@@ -179,7 +179,11 @@ class RunExecutor:
         modes = kwargs.get("stream_mode") or ["values"]
         subgraphs = bool(kwargs.get("subgraphs"))
         shaper = EventShaper(modes)
-        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+        user = config["configurable"].get("langgraph_auth_user")
+        access = GraphAccess.of("threads.create_run", user, context or None)
+        async with entry.open(
+            config, checkpointer=self.checkpointer, store=self.store, access=access
+        ) as graph:
             graph_input: Any = (
                 _command(kwargs["command"]) if kwargs.get("command") else kwargs.get("input")
             )
@@ -240,8 +244,12 @@ class RunExecutor:
             assistant = await self.runs.assistant_record(run["assistant_id"])
             config, _ = self._config(run, assistant)
             config["configurable"].pop("checkpoint_id", None)
+            user = config["configurable"].get("langgraph_auth_user")
             async with self.graphs.get(assistant["graph_id"]).open(
-                config, checkpointer=self.checkpointer, store=self.store
+                config,
+                checkpointer=self.checkpointer,
+                store=self.store,
+                access=GraphAccess.of("threads.read", user),
             ) as graph:
                 return await graph.aget_state(config)
         except Exception:

@@ -12,7 +12,7 @@ from graphdock.server.api.errors import ApiError
 from graphdock.server.api.responses import json_response, no_content, paginated
 from graphdock.server.api.routing import api_router
 from graphdock.server.services.graph_schemas import drawable_graph, graph_schemas, subgraph_schemas
-from graphdock.server.services.graphs import system_assistant_id
+from graphdock.server.services.graphs import GraphAccess, system_assistant_id
 
 router = api_router(tags=["Assistants"])
 
@@ -154,7 +154,8 @@ async def _assistant_graph(
         "configurable": {**(assistant["config"].get("configurable") or {}), **assistant["context"]}
     }
     try:
-        async with entry.open(config, checkpointer=None, store=None) as graph:
+        access = GraphAccess.of("assistants.read", caller.ctx.user)
+        async with entry.open(config, checkpointer=None, store=svc.store, access=access) as graph:
             return assistant, graph
     except Exception as exc:  # a factory that cannot build with this assistant's config
         raise ApiError(

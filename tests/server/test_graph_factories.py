@@ -22,7 +22,7 @@ from tests.support.server import ServerProcess
 MIRROR = Path("/work/.mirror/langchain-ai+langgraph/repo")
 OFFICIAL = "libs/sdk-py/integration/graph/factory_graph.py"
 
-FACTORIES = '''
+FACTORIES = """
 from __future__ import annotations
 
 import contextlib
@@ -83,7 +83,7 @@ async def by_name(config, runtime):
 
 def config_only(config):
     return _graph("config_only:" + config.get("configurable", {}).get("tag", "-"))
-'''
+"""
 
 AUTH = """
 from langgraph_sdk import Auth

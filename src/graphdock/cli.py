@@ -122,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     auth_line = _check_auth(args, config)
     if auth_line is None:
         return 2
+    if config.http.app:
+        from graphdock.server.api.custom_app import load_user_app
+
+        try:
+            load_user_app(config)  # fails here, in one line, rather than in the reloader
+        except ConfigError as exc:
+            print(f"graphdock: bad config: {exc}", file=sys.stderr)
+            return 2
     _announce(settings, graphs, workers)
     print(auth_line, flush=True)
     import uvicorn
@@ -136,13 +144,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from graphdock.server.app import create_app
 
+    app = create_app(settings, config)
     children = _spawn_workers(args, settings, workers) if workers else []
     try:
-        app = create_app(settings, config)
         # Open streams get a few seconds to end; then in-flight runs drain (shutdown_grace).
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
                     access_log=False, timeout_graceful_shutdown=5,
                     timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
+    except SystemExit:
+        if app.startup_error is None:
+            raise
+        return 2  # the server said why, in one line
     finally:
         _stop_workers(children, settings.shutdown_grace + 10)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -147,64 +148,186 @@ async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitSt
     stack.push_async_callback(services.sweeper.stop)
 
 
-def create_app(settings: Settings, config: Config | None = None) -> FastAPI:
-    """The ASGI app: the API's routers (each route declares its authorization), the error
-    handlers, and around them the body-size limit and CORS (outermost, so that even a 401
-    or 413 carries the headers a browser needs to read it). Raises AuthSetupError or
-    ValueError, with a one-line message, when auth or the rate limit is misconfigured."""
+class StartupError(Exception):
+    """The server cannot start, told in one line (a user lifespan failed, the encryption
+    key does not open the stored data, ...)."""
+
+
+def create_app(settings: Settings, config: Config | None = None) -> Served:
+    """The ASGI app: the API's route groups (each route declares its authorization; a group
+    whose `http.disable_*` flag is set is left out), the error handlers, and around them the
+    access log, the body-size limit and CORS (outside them, so that even a 401 or 413
+    carries the headers a browser needs to read it). A user's `http.app` adds its routes,
+    middleware and lifespan (api/custom_app.py); `http.mount_prefix` puts it all under a
+    prefix. Raises AuthSetupError, ConfigError or ValueError, with a one-line message, when
+    auth, the custom app or the rate limit is misconfigured."""
+    from starlette.middleware import Middleware
     from starlette.middleware.cors import CORSMiddleware
 
     from graphdock.server.api import errors
+    from graphdock.server.api.access_log import AccessLog
     from graphdock.server.api.auth import Security
     from graphdock.server.api.caller import Gate
+    from graphdock.server.api.groups import route_groups
     from graphdock.server.api.limits import BodyLimit, RateLimiter
-    from graphdock.server.api.routes import assistants, crons, runs, store, system, threads
     from graphdock.server.config import CorsConfig
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        async with open_services(settings, config) as services:
-            app.state.services = services
-            yield
-
     loaded = config or load_config(settings.config_path)
-    app = FastAPI(
+    http = loaded.http
+    user_app = None
+    if http.app:
+        from graphdock.server.api.custom_app import load_user_app
+
+        user_app = load_user_app(loaded)
+    api = FastAPI(
         title="graphdock",
         version=__version__,
         description="An open LangGraph API server.",
-        lifespan=lifespan,
         docs_url=None,  # served by the system router, as public routes
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.gate = Gate(
+    api.state.gate = Gate(
         Security.from_config(loaded, os.environ),
         RateLimiter.parse(os.environ.get("GRAPHDOCK_RATE_LIMIT")),
     )
-    errors.install(app)
-    disabled = loaded.http.disabled
-    routers = [system.router, assistants.router, threads.router, runs.router, runs.stateless]
-    if "crons" not in disabled:
-        routers.append(crons.router)
-    if "store" not in disabled:
-        routers.append(store.router)
-    for router in routers:
-        app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=loaded.http.max_request_bytes)
-    cors = loaded.http.cors or CorsConfig()
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=cors.allow_origins,
-        allow_methods=cors.allow_methods,
-        allow_headers=cors.allow_headers,
-        allow_credentials=cors.allow_credentials,
-        allow_origin_regex=cors.allow_origin_regex,
-        expose_headers=cors.expose_headers,
-        max_age=cors.max_age,
+    errors.install(api)
+    served = [group for group in route_groups() if group.served(http.disabled)]
+    api.state.route_groups = {group.name for group in served}
+    for group in served:
+        for router in group.routers():
+            api.include_router(router)
+    cors = http.cors or CorsConfig()
+    logging_headers = http.logging_headers or {}
+    api.user_middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=cors.allow_origins,
+            allow_methods=cors.allow_methods,
+            allow_headers=cors.allow_headers,
+            allow_credentials=cors.allow_credentials,
+            allow_origin_regex=cors.allow_origin_regex,
+            expose_headers=cors.expose_headers,
+            max_age=cors.max_age,
+        ),
+        Middleware(
+            AccessLog,
+            includes=logging_headers.get("includes"),
+            excludes=logging_headers.get("excludes"),
+        ),
+        Middleware(BodyLimit, max_bytes=http.max_request_bytes),
+    ]
+    if user_app is not None:
+        from graphdock.server.api.custom_app import merge_user_app
+
+        merge_user_app(api, user_app, loaded)
+    from graphdock.server.api.openapi import install_openapi
+
+    install_openapi(api, user_app, loaded)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
+        state: dict[str, Any] = {}
+        async with contextlib.AsyncExitStack() as stack:
+            if user_app is not None:  # outside the server's: there before the first run
+                try:
+                    state.update(
+                        await stack.enter_async_context(user_app.router.lifespan_context(user_app))
+                        or {}
+                    )
+                except Exception as exc:
+                    raise StartupError(
+                        f"http.app: the lifespan of {http.app} failed: {type(exc).__name__}: {exc}"
+                    ) from exc
+            api.state.services = await stack.enter_async_context(open_services(settings, loaded))
+            yield state
+
+    outer: Any = api
+    if http.mount_prefix:
+        outer = _under_prefix(api, http.mount_prefix)
+    return Served(outer, api, lifespan)
+
+
+def _under_prefix(api: FastAPI, prefix: str) -> Any:
+    """Everything under `prefix`; the health checks answer at the root too, for load
+    balancers that probe `/ok` (as the official server keeps them)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount, Route
+
+    from graphdock.server.api.routes import system
+
+    outer = Starlette(
+        routes=[
+            Route("/", system.root_ok, methods=["GET"]),
+            Route("/ok", system.ok, methods=["GET"]),
+            Mount(prefix, app=api),
+        ]
     )
-    return app
+    outer.state = api.state
+    return outer
 
 
-def app_from_env() -> FastAPI:
+class Served:
+    """What uvicorn serves: the assembled app, and the lifespan protocol, run here so that a
+    start that fails is told in one line (`startup_error`) instead of a traceback; the CLI
+    then exits with status 2. Other attributes are the API app's (`routes`: the served
+    ones, prefix included)."""
+
+    def __init__(self, app: Any, api: FastAPI, lifespan: Any):
+        self.app = app
+        self.api = api
+        self.lifespan = lifespan
+        self.startup_error: str | None = None
+
+    @property
+    def routes(self) -> list[Any]:
+        return self.app.routes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        await receive()  # lifespan.startup
+        try:
+            async with self.lifespan(self.api) as state:
+                if state and "state" in scope:
+                    scope["state"].update(state)
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+        except BaseException as exc:
+            if started:
+                log.exception("shutdown failed")
+                await send({"type": "lifespan.shutdown.failed", "message": ""})
+                return
+            self.startup_error = _startup_line(exc)
+            print(f"graphdock: {self.startup_error}", file=sys.stderr, flush=True)
+            logging.getLogger("uvicorn.error").addFilter(_QuietStartupFailure())
+            await send({"type": "lifespan.startup.failed", "message": ""})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def _startup_line(exc: BaseException) -> str:
+    from graphdock.server.config import ConfigError
+
+    if isinstance(exc, StartupError | ConfigError):
+        return str(exc)
+    log.error("the server could not start", exc_info=exc)
+    return f"the server could not start: {type(exc).__name__}: {exc}"
+
+
+class _QuietStartupFailure(logging.Filter):
+    """uvicorn's own "Application startup failed" line: graphdock said why, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Application startup failed. Exiting."
+
+
+def app_from_env() -> Served:
     """The factory uvicorn's reloader imports: settings travel in the environment."""
     return create_app(Settings.from_env(os.environ["GRAPHDOCK_SETTINGS"]))

@@ -64,8 +64,11 @@ KNOWN_SECTION_KEYS = {
         "disable_loopback", "disable_private_ips",
     },
     "auth": {"path", "disable_studio_auth", "openapi", "cache", "allow_langsmith_api_keys"},
+    "auth.openapi": {"securitySchemes", "security", "paths"},
+    "auth.cache": {"cache_keys", "ttl_seconds", "max_size"},
 }  # fmt: skip
 CHECKPOINTER_BACKENDS = ("default", "custom", "mongo")
+MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
 
 
 class ConfigError(Exception):
@@ -132,16 +135,37 @@ class CorsConfig:
 @dataclass
 class HttpConfig:
     app: str | None = None
+    """A Starlette/FastAPI app served beside the API (`./webapp.py:app`)."""
     cors: CorsConfig | None = None
     configurable_headers: dict[str, list[str]] | None = None
+    logging_headers: dict[str, list[str]] | None = None
+    """Which request headers go into the access log (`includes` / `excludes` globs)."""
     disabled: set[str] = field(default_factory=set)  # e.g. {"store", "crons"}
     max_request_bytes: int | None = None
+    mount_prefix: str | None = None
+    """Everything is served under this prefix (`/api`); /ok stays at the root too."""
+    middleware_order: str = "middleware_first"
+    """`middleware_first`: the app's middleware runs before authentication; `auth_first`: after."""
+    enable_custom_route_auth: bool = False
+    """The app's routes need the same credentials as the API's (else they are public)."""
+
+
+@dataclass
+class AuthCacheConfig:
+    """`auth.cache`: `authenticate` results kept per value of these request headers."""
+
+    cache_keys: list[str]
+    ttl_seconds: float = 60.0
+    max_size: int = 1000
 
 
 @dataclass
 class AuthConfig:
     path: str | None = None
     disable_studio_auth: bool = False
+    openapi: dict[str, Any] | None = None
+    """Security schemes published in /openapi.json (`securitySchemes`, `security`, `paths`)."""
+    cache: AuthCacheConfig | None = None
 
 
 @dataclass
@@ -362,13 +386,30 @@ class _Parser:
                 "excludes": self.str_list(ch, "excludes", "http.configurable_headers") or [],
             }
         cfg.max_request_bytes = self.typed(http, "max_request_bytes", "http", int)
-        self.typed(http, "mount_prefix", "http", str)
-        self.typed(http, "enable_custom_route_auth", "http", bool)
-        self.typed(http, "middleware_order", "http", str)
+        if cfg.app is not None and ":" not in cfg.app:
+            self.fail("http.app", "must be './file.py:variable' or 'package.module:variable'")
+        prefix = self.typed(http, "mount_prefix", "http", str)
+        if prefix is not None and (
+            not prefix.startswith("/") or prefix.endswith("/") or prefix == "/"
+        ):
+            self.fail(
+                "http.mount_prefix",
+                f"{prefix!r} must start with '/' and not end with one, like '/api'",
+            )
+        cfg.mount_prefix = prefix
+        cfg.enable_custom_route_auth = self.typed(
+            http, "enable_custom_route_auth", "http", bool, False
+        )
+        order = self.typed(http, "middleware_order", "http", str, "middleware_first")
+        if order not in MIDDLEWARE_ORDERS:
+            self.fail("http.middleware_order", f"must be one of {', '.join(MIDDLEWARE_ORDERS)}")
+        cfg.middleware_order = order
         if http.get("logging_headers") is not None:
             lh = self.obj(http["logging_headers"], "http.logging_headers")
-            self.str_list(lh, "includes", "http.logging_headers")
-            self.str_list(lh, "excludes", "http.logging_headers")
+            cfg.logging_headers = {
+                "includes": self.str_list(lh, "includes", "http.logging_headers") or [],
+                "excludes": self.str_list(lh, "excludes", "http.logging_headers") or [],
+            }
         return cfg
 
     def webhooks(self, raw: Any) -> WebhooksConfig | None:
@@ -403,13 +444,48 @@ class _Parser:
         if raw is None:
             return None
         auth = self.obj(raw, "auth")
-        self.typed(auth, "openapi", "auth", dict)
-        self.typed(auth, "cache", "auth", dict)
-        self.typed(auth, "allow_langsmith_api_keys", "auth", bool)
-        return AuthConfig(
+        if self.typed(auth, "allow_langsmith_api_keys", "auth", bool):
+            self.fail(
+                "auth.allow_langsmith_api_keys",
+                "graphdock cannot verify LangSmith API keys; use API keys "
+                "(GRAPHDOCK_API_KEYS) or your own authenticate handler",
+            )
+        cfg = AuthConfig(
             path=self.typed(auth, "path", "auth", str),
             disable_studio_auth=self.typed(auth, "disable_studio_auth", "auth", bool, False),
         )
+        if cfg.path is not None and ":" not in cfg.path:
+            self.fail("auth.path", "must be './file.py:variable' or 'package.module:variable'")
+        if auth.get("openapi") is not None:
+            openapi = self.obj(auth["openapi"], "auth.openapi")
+            schemes = self.obj(openapi.get("securitySchemes"), "auth.openapi.securitySchemes")
+            for name, scheme in schemes.items():
+                if not isinstance(scheme, dict):
+                    self.fail(f"auth.openapi.securitySchemes.{name}", "must be an object")
+            security = openapi.get("security")
+            if security is not None and not (
+                isinstance(security, list) and all(isinstance(s, dict) for s in security)
+            ):
+                self.fail("auth.openapi.security", "must be a list of {scheme: [scopes]} objects")
+            for path, methods in self.obj(openapi.get("paths"), "auth.openapi.paths").items():
+                if not isinstance(methods, dict):
+                    self.fail(
+                        f"auth.openapi.paths.{path}", "must map HTTP methods to security lists"
+                    )
+            cfg.openapi = openapi
+        if auth.get("cache") is not None:
+            cache = self.obj(auth["cache"], "auth.cache")
+            keys = self.str_list(cache, "cache_keys", "auth.cache")
+            if not keys:
+                self.fail(
+                    "auth.cache.cache_keys", "must name the request headers results are cached by"
+                )
+            ttl = self.typed(cache, "ttl_seconds", "auth.cache", (int, float), 60)
+            size = self.typed(cache, "max_size", "auth.cache", int, 1000)
+            if ttl <= 0 or size <= 0:
+                self.fail("auth.cache", "ttl_seconds and max_size must be positive")
+            cfg.cache = AuthCacheConfig([k.lower() for k in keys], float(ttl), size)
+        return cfg
 
 
 def apply_env(config: Config) -> None:

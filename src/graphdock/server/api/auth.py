@@ -18,10 +18,13 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import hmac
 import inspect
 import logging
 import os
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +161,7 @@ class Security:
     auth: Any = None  # a langgraph_sdk.Auth, or None
     header_includes: list[str] | None = None
     header_excludes: list[str] = field(default_factory=list)
+    cache: AuthenticateCache | None = None
     _params: frozenset[str] = frozenset()
 
     @classmethod
@@ -175,6 +179,8 @@ class Security:
             fn = sec.auth._authenticate_handler
             if fn is not None:
                 sec._params = _param_names(fn)
+            if auth_cfg.cache is not None:
+                sec.cache = AuthenticateCache(auth_cfg.cache)
         ch = config.http.configurable_headers
         if ch is not None:
             sec.header_includes = [p.lower() for p in ch.get("includes") or []] or None
@@ -246,6 +252,11 @@ class Security:
             "scopes": lambda: [],
             "user": lambda: None,
         }
+        cache_key = self.cache.key(raw_headers) if self.cache is not None else None
+        if cache_key is not None:
+            cached = self.cache.get(cache_key)  # type: ignore[union-attr]
+            if cached is not None:
+                return cached
         kwargs = {name: available[name]() for name in self._params if name != "body"}
         if "body" in self._params:
             kwargs["body"] = await _json_body(request)
@@ -256,10 +267,13 @@ class Security:
         except Exception as exc:
             raise _as_api_error(exc, "authenticate") from None
         try:
-            return normalize_user(result)
+            user = normalize_user(result)
         except TypeError as exc:
             log.error("auth: %s", exc)
             raise ApiError(500, "Authentication handler returned an invalid user") from None
+        if cache_key is not None:
+            self.cache.put(cache_key, user)  # type: ignore[union-attr]
+        return user
 
     # ------------------------------------------------------------ authorization
     def handler_for(self, resource: str, action: str) -> Any:
@@ -304,6 +318,44 @@ class Security:
             type(result).__name__,
         )
         raise ApiError(500, "Authorization handler returned an invalid result")
+
+
+class AuthenticateCache:
+    """`auth.cache`: the users `authenticate` returned, kept for `ttl_seconds` per value of
+    the `cache_keys` headers (at most `max_size`, least recently used dropped first). A
+    request that carries none of those headers is not cached; neither is a refusal. The
+    header values are kept as digests, never as sent."""
+
+    def __init__(self, config: Any):
+        self.names = [k.encode("latin-1") for k in config.cache_keys]
+        self.ttl = config.ttl_seconds
+        self.size = config.max_size
+        self._items: OrderedDict[bytes, tuple[float, AuthUser]] = OrderedDict()
+
+    def key(self, raw_headers: list[tuple[bytes, bytes]]) -> bytes | None:
+        found = {k.lower(): v for k, v in raw_headers if k.lower() in self.names}
+        if not found:
+            return None
+        digest = hashlib.sha256()
+        for name in self.names:
+            digest.update(name + b"\0" + found.get(name, b"\1") + b"\0")
+        return digest.digest()
+
+    def get(self, key: bytes) -> AuthUser | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] < time.monotonic():
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return item[1]
+
+    def put(self, key: bytes, user: AuthUser) -> None:
+        self._items[key] = (time.monotonic() + self.ttl, user)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 async def _json_body(request: HTTPConnection) -> dict[str, Any]:

@@ -110,7 +110,18 @@ async def admit(request: HTTPConnection, access: Access, gate: Gate) -> Caller:
     route = scope.get("route")
     caller = Caller(gate, access, getattr(route, "path", scope["path"]), user, ctx)
     scope[_SCOPE_KEY] = caller
+    if user is not None:  # what Starlette's `request.user` / `request.auth` read
+        from starlette.authentication import AuthCredentials
+
+        scope["user"], scope["auth"] = user, AuthCredentials(user.permissions)
     return caller
+
+
+def admitted(request: HTTPConnection, access: Access) -> bool:
+    """The caller was admitted for this very declaration earlier in the request (by
+    `http.middleware_order: auth_first`, before the user's middleware)."""
+    caller = request.scope.get(_SCOPE_KEY)
+    return caller is not None and caller._access is access
 
 
 def current_caller(request: HTTPConnection) -> Caller:

@@ -110,6 +110,19 @@ def main(argv: list[str] | None = None) -> int:
             print("graphdock: `worker` needs --database-url (or DATABASE_URI)", file=sys.stderr)
             return 2
         return _run_worker(settings, config)
+    if config.disable_persistence:
+        if settings.database_url:
+            print("graphdock: bad config: disable_persistence: cannot be honoured with a "
+                  "database (--database-url / DATABASE_URI), which outlives the process",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        import atexit
+        import shutil
+        import tempfile
+
+        # Nothing outlives the process: the data lives in a folder removed at exit.
+        settings.data_dir = Path(tempfile.mkdtemp(prefix="graphdock-ephemeral-"))
+        atexit.register(shutil.rmtree, settings.data_dir, ignore_errors=True)
     settings.host, settings.port = args.host, args.port
     settings.reload = args.command == "dev" and not args.no_reload
     settings.jobs = not args.no_jobs
@@ -122,6 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     auth_line = _check_auth(args, config)
     if auth_line is None:
         return 2
+    from graphdock.server.encryption import EncryptionSetupError, load_codec
+
+    try:
+        codec = load_codec(config)
+    except EncryptionSetupError as exc:
+        print(f"graphdock: {exc}", file=sys.stderr)
+        return 2
+    if codec is not None:
+        auth_line += f"\n  data:  encrypted at rest ({codec.scheme})"
     if config.http.app:
         from graphdock.server.api.custom_app import load_user_app
 
@@ -261,6 +283,8 @@ def _announce(settings, graphs, workers: int = 0) -> None:
         data += f" + {settings.redis_url or 'no Redis (one process only)'}"
     else:
         data = str(settings.sqlite_path)
+        if settings.data_dir.name.startswith("graphdock-ephemeral-"):
+            data += "   (disable_persistence: removed when the server stops)"
     if workers:
         runs = f"  runs:  in {workers} worker process(es), {settings.concurrency} at once each"
     elif settings.jobs:

@@ -54,16 +54,20 @@ class Services:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, config: Config | None = None
+    settings: Settings, config: Config | None = None, codec: Any = None
 ) -> AsyncIterator[Services]:
-    """Everything the server needs, opened in order and closed in reverse."""
+    """Everything the server needs, opened in order and closed in reverse. `codec`: the
+    encryption at rest (else the one the config and environment ask for, if any)."""
     from graphdock.server.backends import open_backend
+    from graphdock.server.encryption import load_codec
 
     config = config or load_config(settings.config_path)
     apply_env(config)
     graphs = GraphRegistry.load(config)
+    codec = codec or load_codec(config)
     async with contextlib.AsyncExitStack() as stack:
-        backend = await stack.enter_async_context(open_backend(settings, config))
+        backend = await stack.enter_async_context(open_backend(settings, config, codec))
+        await _check_encryption(backend.storage, codec)
         storage, bus, checkpointer, store = (
             backend.storage,
             backend.bus,
@@ -123,6 +127,19 @@ async def open_services(
         yield services
 
 
+async def _check_encryption(storage: Any, codec: Any) -> None:
+    """The stored data and the configured encryption must agree before anything is read:
+    a wrong key, or none, stops the start (EncryptionSetupError) and changes nothing."""
+    from graphdock.server.encryption import check_key
+
+    async with storage.begin() as tx:
+        recorded = await tx.get_setting("encryption")
+    record = await check_key(codec, recorded)
+    if record is not None:
+        async with storage.begin() as tx:
+            await tx.put_setting("encryption", record)
+
+
 async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitStack) -> None:
     """The cron scheduler (unless crons are disabled) and the TTL sweeper, both stopped
     before the storage they use closes."""
@@ -143,6 +160,7 @@ async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitSt
         services.threads,
         services.store,
         interval=sweep_interval(config, settings.ttl_sweep_interval),
+        limit=config.checkpointer_ttl.sweep_limit if config.checkpointer_ttl else None,
     )
     services.sweeper.start()
     stack.push_async_callback(services.sweeper.stop)
@@ -187,9 +205,13 @@ def create_app(settings: Settings, config: Config | None = None) -> Served:
         redoc_url=None,
         openapi_url=None,
     )
+    from graphdock.server.encryption import load_codec
+
+    codec = load_codec(loaded)
     api.state.gate = Gate(
         Security.from_config(loaded, os.environ),
         RateLimiter.parse(os.environ.get("GRAPHDOCK_RATE_LIMIT")),
+        getattr(codec.cipher, "encryption", None) if codec is not None else None,
     )
     errors.install(api)
     served = [group for group in route_groups() if group.served(http.disabled)]
@@ -239,7 +261,9 @@ def create_app(settings: Settings, config: Config | None = None) -> Served:
                     raise StartupError(
                         f"http.app: the lifespan of {http.app} failed: {type(exc).__name__}: {exc}"
                     ) from exc
-            api.state.services = await stack.enter_async_context(open_services(settings, loaded))
+            api.state.services = await stack.enter_async_context(
+                open_services(settings, loaded, codec)
+            )
             yield state
 
     outer: Any = api
@@ -314,8 +338,9 @@ class Served:
 
 def _startup_line(exc: BaseException) -> str:
     from graphdock.server.config import ConfigError
+    from graphdock.server.encryption import EncryptionSetupError
 
-    if isinstance(exc, StartupError | ConfigError):
+    if isinstance(exc, StartupError | ConfigError | EncryptionSetupError):
         return str(exc)
     log.error("the server could not start", exc_info=exc)
     return f"the server could not start: {type(exc).__name__}: {exc}"

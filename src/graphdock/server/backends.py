@@ -25,19 +25,56 @@ class Backend:
 
 
 @contextlib.asynccontextmanager
-async def open_backend(settings: Settings, config: Config) -> AsyncIterator[Backend]:
+async def open_backend(
+    settings: Settings, config: Config, codec: Any = None
+) -> AsyncIterator[Backend]:
+    """`codec`: encryption at rest (server/encryption.py), or None."""
     if settings.database_url:
         from graphdock.server.adapters.postgres.backend import open_scaleout
 
-        async with open_scaleout(settings, config) as backend:
+        async with open_scaleout(settings, config, codec) as backend:
             yield backend
         return
-    async with open_embedded(settings, config) as backend:
+    async with open_embedded(settings, config, codec) as backend:
         yield backend
 
 
+def checkpoint_serde(config: Config, codec: Any = None) -> Any:
+    """The checkpoint serializer: langgraph's, shaped by `checkpointer.serde`, sealed by the
+    codec when there is one. None: the checkpointer's own default."""
+    serde = None
+    options = config.checkpointer_serde
+    if options is not None:
+        from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+        kwargs: dict[str, Any] = {
+            "pickle_fallback": options.pickle_fallback,
+            "allowed_json_modules": options.allowed_json_modules,
+        }
+        if options.allowed_msgpack_modules != "default":
+            kwargs["allowed_msgpack_modules"] = options.allowed_msgpack_modules
+        serde = JsonPlusSerializer(**kwargs)
+    if codec is not None:
+        from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+        from graphdock.server.adapters.sealed import SealedSerde
+
+        serde = SealedSerde(serde or JsonPlusSerializer(), codec)
+    return serde
+
+
+def sealed_store(store: Any, codec: Any) -> Any:
+    if codec is None:
+        return store
+    from graphdock.server.adapters.sealed import SealedStore
+
+    return SealedStore(store, codec)
+
+
 @contextlib.asynccontextmanager
-async def open_embedded(settings: Settings, config: Config) -> AsyncIterator[Backend]:
+async def open_embedded(
+    settings: Settings, config: Config, codec: Any = None
+) -> AsyncIterator[Backend]:
     """One SQLite file in the data dir holds everything; events stay in this process."""
     from graphdock.server.adapters.memory.bus import MemoryEventBus
     from graphdock.server.adapters.sql.storage import SqlStorage
@@ -49,14 +86,22 @@ async def open_embedded(settings: Settings, config: Config) -> AsyncIterator[Bac
     migrate_sqlite(settings.sqlite_path)
     async with contextlib.AsyncExitStack() as stack:
         checkpointer = await stack.enter_async_context(
-            open_checkpointer(settings.sqlite_path, inline=settings.sqlite_checkpoints == "inline")
+            open_checkpointer(
+                settings.sqlite_path,
+                inline=settings.sqlite_checkpoints == "inline",
+                serde=checkpoint_serde(config, codec),
+                codec=codec,
+            )
         )
         # One writer at a time, in turn, instead of SQLite's busy handler sleeping.
-        storage = SqlStorage(create_sqlite_engine(settings.sqlite_path), lock=checkpointer.lock)
+        storage = SqlStorage(
+            create_sqlite_engine(settings.sqlite_path), lock=checkpointer.lock, codec=codec
+        )
         stack.push_async_callback(storage.close)
         bus = MemoryEventBus(retention_seconds=settings.event_retention_seconds)
         stack.push_async_callback(bus.close)
         store = await stack.enter_async_context(
             open_sqlite_store(settings.sqlite_path, config, lock=checkpointer.lock)
         )
+        store = sealed_store(store, codec)
         yield Backend("sqlite", storage, bus, checkpointer, store, single_process=True)

@@ -8,25 +8,25 @@ import copy
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from graphdock.server.config import Config
 
 
 def install_openapi(api: FastAPI, user_app: Any, config: Config) -> None:
+    """Called after api/errors.py has shaped the API's own document."""
     security = config.auth.openapi if config.auth is not None else None
+    generate = api.openapi
+    done: list[dict[str, Any]] = []
 
     def openapi() -> dict[str, Any]:
-        if api.openapi_schema is not None:
-            return api.openapi_schema
-        schema = get_openapi(
-            title=api.title, version=api.version, description=api.description, routes=api.routes
-        )
+        if done:
+            return done[0]
+        schema = generate()
         if isinstance(user_app, FastAPI):
             _merge(schema, copy.deepcopy(user_app.openapi()))
         if security:
             _secure(schema, security)
-        api.openapi_schema = schema
+        done.append(schema)
         return schema
 
     api.openapi = openapi  # type: ignore[method-assign]

@@ -12,19 +12,18 @@ import ipaddress
 import logging
 import os
 import random
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from graphdock.server import serde
-from graphdock.server.config import WebhooksConfig, WebhookUrlPolicy
+from graphdock.server.config import ENV_TEMPLATE, WebhooksConfig, WebhookUrlPolicy
 from graphdock.server.services.errors import Invalid
 
 log = logging.getLogger("graphdock.webhooks")
 
-_ENV_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}")
+_ENV_TEMPLATE = ENV_TEMPLATE
 
 
 def check_webhook_url(url: str, config: WebhooksConfig | None) -> None:

@@ -116,13 +116,11 @@ def main(argv: list[str] | None = None) -> int:
                   "database (--database-url / DATABASE_URI), which outlives the process",
                   file=sys.stderr)  # fmt: skip
             return 2
-        import atexit
-        import shutil
         import tempfile
 
-        # Nothing outlives the process: the data lives in a folder removed at exit.
+        # Nothing outlives the process: the data lives in a folder removed at stop.
         settings.data_dir = Path(tempfile.mkdtemp(prefix="graphdock-ephemeral-"))
-        atexit.register(shutil.rmtree, settings.data_dir, ignore_errors=True)
+        settings.ephemeral = True
     settings.host, settings.port = args.host, args.port
     settings.reload = args.command == "dev" and not args.no_reload
     settings.jobs = not args.no_jobs
@@ -283,7 +281,7 @@ def _announce(settings, graphs, workers: int = 0) -> None:
         data += f" + {settings.redis_url or 'no Redis (one process only)'}"
     else:
         data = str(settings.sqlite_path)
-        if settings.data_dir.name.startswith("graphdock-ephemeral-"):
+        if settings.ephemeral:
             data += "   (disable_persistence: removed when the server stops)"
     if workers:
         runs = f"  runs:  in {workers} worker process(es), {settings.concurrency} at once each"

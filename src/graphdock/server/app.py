@@ -261,6 +261,10 @@ def create_app(settings: Settings, config: Config | None = None) -> Served:
                     raise StartupError(
                         f"http.app: the lifespan of {http.app} failed: {type(exc).__name__}: {exc}"
                     ) from exc
+            if settings.ephemeral:  # disable_persistence: removed after everything closed
+                import shutil
+
+                stack.callback(shutil.rmtree, settings.data_dir, ignore_errors=True)
             api.state.services = await stack.enter_async_context(
                 open_services(settings, loaded, codec)
             )

@@ -114,10 +114,21 @@ class AesCipher:
             raise ValueError("LANGGRAPH_AES_KEY does not open it (another key wrote it)") from None
 
     async def encrypt_json(self, ctx: Any, data: dict[str, Any]) -> dict[str, Any]:
+        if not self.json_keys or not self._has_listed_key(data):
+            return data  # nothing here to seal: the very same dict, so nothing is marked
         return self._walk(data, self._encrypt_value)
 
     async def decrypt_json(self, ctx: Any, data: dict[str, Any]) -> dict[str, Any]:
         return self._walk(data, None)
+
+    def _has_listed_key(self, value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(
+                key in self.json_keys or self._has_listed_key(item) for key, item in value.items()
+            )
+        if isinstance(value, list):
+            return any(self._has_listed_key(item) for item in value)
+        return False
 
     def _encrypt_value(self, value: Any) -> str:
         return AES_PREFIX + base64.b64encode(self._seal(orjson.dumps(value))).decode()
@@ -247,7 +258,7 @@ class DocumentCodec:
         metadata = _context.get() or {}
         ctx = _context_object(MODELS.get(table, table), field, metadata)
         sealed = await self.cipher.encrypt_json(ctx, rest)
-        if sealed == rest:  # the cipher sealed nothing here (no listed key): store as is
+        if sealed is rest:  # the cipher sealed nothing here (no listed key): store as is
             return value
         return {**kept, **sealed, MARKER: {"cipher": self.scheme, "metadata": metadata}}
 

@@ -101,21 +101,24 @@ class SqlTransaction:
                 out[name] = await self.codec.seal(table.name, name, value)
         return out
 
-    async def _open(self, table: str, records: list[dict]) -> list[dict]:
+    async def _open(self, table: Any, records: list[dict]) -> list[dict]:
+        """`table`: a name, or the statement the records came from."""
         if self.codec is not None:
+            name = table if isinstance(table, str) else _table_of(table)
             for record in records:
-                await self.codec.open_record(table, record)
+                await self.codec.open_record(name, record)
         return records
 
     async def _one(self, stmt, params: dict | None = None) -> dict | None:
         row = (await self.conn.execute(stmt, params)).first()
         if row is None:
             return None
-        return (await self._open(_table_of(stmt), [_record(row)]))[0]
+        record = _record(row)
+        return record if self.codec is None else (await self._open(stmt, [record]))[0]
 
     async def _all(self, stmt, params: dict | None = None) -> list[dict]:
         records = [_record(r) for r in (await self.conn.execute(stmt, params))]
-        return await self._open(_table_of(stmt), records)
+        return records if self.codec is None else await self._open(stmt, records)
 
     async def _scalar(self, stmt, params: dict | None = None) -> Any:
         return (await self.conn.execute(stmt, params)).scalar()

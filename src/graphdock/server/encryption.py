@@ -260,12 +260,16 @@ class DocumentCodec:
         sealed = await self.cipher.encrypt_json(ctx, rest)
         if sealed is rest:  # the cipher sealed nothing here (no listed key): store as is
             return value
-        return {**kept, **sealed, MARKER: {"cipher": self.scheme, "metadata": metadata}}
+        marker = {"cipher": self.scheme, "model": MODELS.get(table, table), "metadata": metadata}
+        return {**kept, **sealed, MARKER: marker}
 
-    async def open(self, table: str, field: str, value: Any) -> Any:
+    async def open(self, field: str, value: Any) -> Any:
+        """The plaintext of a sealed document (the model it was sealed for is in its
+        marker); anything else as it is."""
         if not (isinstance(value, dict) and MARKER in value):
             return value
         marker = value[MARKER] if isinstance(value[MARKER], Mapping) else {}
+        table = marker.get("model")
         if marker.get("cipher") != self.scheme:
             raise UnreadableData(
                 f"A stored {MODELS.get(table, table)} {field} was sealed by the "
@@ -286,10 +290,10 @@ class DocumentCodec:
         out = {**kept, **plain}
         return out[WRAPPED] if set(out) == {WRAPPED} else out
 
-    async def open_record(self, table: str, record: dict[str, Any]) -> dict[str, Any]:
+    async def open_record(self, record: dict[str, Any]) -> dict[str, Any]:
         for name, value in record.items():
             if isinstance(value, dict) and MARKER in value:
-                record[name] = await self.open(table, name, value)
+                record[name] = await self.open(name, value)
         return record
 
     def seal_blob(self, data: bytes) -> tuple[str, bytes]:
@@ -348,9 +352,7 @@ class DocumentCodec:
                 data = base64.b64decode(check["blob"])
                 ok = await asyncio.to_thread(self.open_blob, self.scheme, data) == b"graphdock"
             elif isinstance(check.get("json"), dict) and MARKER in check["json"]:
-                ok = await self.open("graphdock", "key_check", check["json"]) == {
-                    "check": "graphdock"
-                }
+                ok = await self.open("key_check", check["json"]) == {"check": "graphdock"}
             else:
                 return
         except UnreadableData:

@@ -86,7 +86,7 @@ class SealedMetadata:
     async def _open(self, found: CheckpointTuple) -> CheckpointTuple:
         if self.codec is None:
             return found
-        metadata = await self.codec.open("checkpoints", "metadata", found.metadata)
+        metadata = await self.codec.open("metadata", found.metadata)
         return found._replace(metadata=metadata)
 
 
@@ -121,7 +121,7 @@ class SealedStore(BaseStore):
         return results
 
     async def _open(self, item: Item) -> None:
-        item.value = await self.codec.open("store", "value", item.value)
+        item.value = await self.codec.open("value", item.value)
 
     def batch(self, ops: Iterable[Any]) -> list[Any]:
         """From a synchronous node (a thread): on the loop the inner store runs on."""

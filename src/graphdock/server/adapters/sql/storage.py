@@ -43,14 +43,6 @@ DOCUMENTS = {
 }
 
 
-def _table_of(stmt: Any) -> str:
-    table = getattr(stmt, "table", None)
-    if table is None:
-        froms = stmt.get_final_froms() if hasattr(stmt, "get_final_froms") else ()
-        table = froms[0] if froms else None
-    return getattr(table, "name", "")
-
-
 def _by_id(table: sa.Table, column: sa.Column) -> sa.Select:
     return sa.select(table).where(column == sa.bindparam("p_id"))
 
@@ -101,12 +93,10 @@ class SqlTransaction:
                 out[name] = await self.codec.seal(table.name, name, value)
         return out
 
-    async def _open(self, table: Any, records: list[dict]) -> list[dict]:
-        """`table`: a name, or the statement the records came from."""
+    async def _open(self, records: list[dict]) -> list[dict]:
         if self.codec is not None:
-            name = table if isinstance(table, str) else _table_of(table)
             for record in records:
-                await self.codec.open_record(name, record)
+                await self.codec.open_record(record)
         return records
 
     async def _one(self, stmt, params: dict | None = None) -> dict | None:
@@ -114,11 +104,11 @@ class SqlTransaction:
         if row is None:
             return None
         record = _record(row)
-        return record if self.codec is None else (await self._open(stmt, [record]))[0]
+        return record if self.codec is None else (await self._open([record]))[0]
 
     async def _all(self, stmt, params: dict | None = None) -> list[dict]:
         records = [_record(r) for r in (await self.conn.execute(stmt, params))]
-        return records if self.codec is None else await self._open(stmt, records)
+        return records if self.codec is None else await self._open(records)
 
     async def _scalar(self, stmt, params: dict | None = None) -> Any:
         return (await self.conn.execute(stmt, params)).scalar()
@@ -540,7 +530,7 @@ class SqlStorage:
         }
         async with self.begin() as tx:
             rows = (await tx.conn.execute(self._claim_statement, params)).all()
-            runs = await tx._open("runs", [_record(row) for row in rows])
+            runs = await tx._open([_record(row) for row in rows])
             runs.sort(key=lambda run: run["created_at"])
             next_due = None
             if len(runs) < limit:

@@ -16,6 +16,8 @@ and on aiosqlite's thread (langgraph's stock AsyncSqliteSaver).
 
 Last, the server's resident memory before and after `--memory-runs` runs (0 skips it), with
 the default event memory budget and with a small one, beside what the event store holds.
+Then runs/s with encryption at rest on (the built-in AES, and a custom `Encryption`
+sealing every value with Fernet) beside it off.
 """
 
 from __future__ import annotations
@@ -233,11 +235,12 @@ def floor(runs: int, clients: int, tmp: Path, driver: str) -> float:
 
 
 def start_server(
-    tmp: Path, clients: int, driver: str, env: dict[str, str] | None = None, name: str = ""
-) -> ServerProcess:
+    tmp: Path, clients: int, driver: str, *, config: Path = EXAMPLES, env: dict | None = None,
+    name: str | None = None,
+) -> ServerProcess:  # fmt: skip
     server = ServerProcess(
-        tmp / f"data-{driver}{name}",
-        EXAMPLES,
+        tmp / f"data-{name or driver}",
+        config,
         extra_args=["--n-jobs-per-worker", str(clients)],
         env={"GRAPHDOCK_SQLITE_CHECKPOINTS": driver, **(env or {})},
     )
@@ -260,7 +263,7 @@ async def memory(tmp: Path, runs: int, clients: int, budget_mb: float | None) ->
     """Server RSS before and after `runs` runs (each on a new thread), and what the event
     store holds then: finished runs' events stay for the retention, within the budget."""
     env = {} if budget_mb is None else {"GRAPHDOCK_EVENT_MEMORY_MB": str(budget_mb)}
-    server = start_server(tmp, clients, "inline", env, name=f"-memory-{budget_mb}")
+    server = start_server(tmp, clients, "inline", env=env, name=f"memory-{budget_mb}")
     try:
         await throughput(server.url, 200, clients, create_threads=True)  # warm up
         before = rss_mb(server.proc.pid)
@@ -280,6 +283,65 @@ async def memory(tmp: Path, runs: int, clients: int, budget_mb: float | None) ->
             "runs_whose_events_were_dropped_for_memory": events["dropped_for_memory"],
         }
     return figures
+
+
+FERNET = """
+import os, orjson
+from cryptography.fernet import Fernet
+from langgraph_sdk import Encryption
+
+encryption = Encryption()
+fernet = Fernet(os.environ["BENCH_FERNET_KEY"].encode())
+
+
+@encryption.encrypt.json
+async def encrypt_json(ctx, data):
+    return {k: "enc:" + fernet.encrypt(orjson.dumps(v)).decode() for k, v in data.items()}
+
+
+@encryption.decrypt.json
+async def decrypt_json(ctx, data):
+    return {k: orjson.loads(fernet.decrypt(v[4:].encode())) if isinstance(v, str) and v.startswith("enc:") else v
+            for k, v in data.items()}
+
+
+@encryption.encrypt.blob
+async def encrypt_blob(ctx, blob):
+    return fernet.encrypt(blob)
+
+
+@encryption.decrypt.blob
+async def decrypt_blob(ctx, blob):
+    return fernet.decrypt(blob)
+"""
+
+
+def encrypted_setups(tmp: Path) -> dict[str, tuple[Path, dict[str, str]]]:
+    """The examples with the built-in AES (checkpoints and the `messages` key sealed), and
+    with a custom Encryption (every value of every document, and every checkpoint)."""
+    from cryptography.fernet import Fernet
+
+    config = json.loads(EXAMPLES.read_text())
+    config["dependencies"] = [str(ROOT / "examples")]
+    config["graphs"] = {
+        g: {**spec, "path": str(ROOT / "examples" / spec["path"])}
+        for g, spec in config["graphs"].items()
+    }
+    config["env"] = str(ROOT / "examples" / config["env"])
+    project = tmp / "encrypted"
+    project.mkdir()
+    (project / "fernet_encryption.py").write_text(FERNET)
+    custom = project / "custom.json"
+    custom.write_text(
+        json.dumps({**config, "encryption": {"path": "./fernet_encryption.py:encryption"}})
+    )
+    plain = project / "aes.json"
+    plain.write_text(json.dumps(config))
+    aes = {"LANGGRAPH_AES_KEY": "k" * 32, "LANGGRAPH_AES_JSON_KEYS": "messages"}
+    return {
+        "aes": (plain, aes),
+        "custom_fernet": (custom, {"BENCH_FERNET_KEY": Fernet.generate_key().decode()}),
+    }
 
 
 async def main() -> None:
@@ -336,6 +398,18 @@ async def main() -> None:
             figures["memory"] = [
                 await memory(tmp_path, args.memory_runs, n, budget) for budget in MEMORY_BUDGETS
             ]
+        encryption: dict[str, object] = {
+            f"off_runs_per_s_{n}_clients": figures["inline_checkpoints"][f"runs_per_s_{n}_clients"]  # type: ignore[index]
+        }
+        for name, (config, env) in encrypted_setups(tmp_path).items():
+            server = start_server(tmp_path, n, "inline", config=config, env=env, name=name)
+            try:
+                await throughput(server.url, 100, n, create_threads=False)  # warm up
+                rps = await throughput(server.url, args.runs, n, create_threads=False)
+            finally:
+                server.stop()
+            encryption[f"{name}_runs_per_s_{n}_clients"] = round(rps, 1)
+        figures["encryption_at_rest"] = encryption
     figures["cpus"] = os.cpu_count()
     print(json.dumps(figures, indent=2))
 

@@ -111,6 +111,17 @@ def main(argv: list[str] | None = None) -> int:
             print("graphdock: `worker` needs --database-url (or DATABASE_URI)", file=sys.stderr)
             return 2
         return _run_worker(settings, config)
+    if config.disable_persistence:
+        if settings.database_url:
+            print("graphdock: bad config: disable_persistence: cannot be honoured with a "
+                  "database (--database-url / DATABASE_URI), which outlives the process",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        import tempfile
+
+        # Nothing outlives the process: the data lives in a folder removed at stop.
+        settings.data_dir = Path(tempfile.mkdtemp(prefix="graphdock-ephemeral-"))
+        settings.ephemeral = True
     settings.host, settings.port = args.host, args.port
     settings.dev = args.command == "dev"
     settings.reload = settings.dev and not args.no_reload
@@ -124,6 +135,23 @@ def main(argv: list[str] | None = None) -> int:
     auth_line = _check_auth(args, config)
     if auth_line is None:
         return 2
+    from graphdock.server.encryption import EncryptionSetupError, load_codec
+
+    try:
+        codec = load_codec(config)
+    except EncryptionSetupError as exc:
+        print(f"graphdock: {exc}", file=sys.stderr)
+        return 2
+    if codec is not None:
+        auth_line += f"\n  data:  encrypted at rest ({codec.scheme})"
+    if config.http.app:
+        from graphdock.server.api.custom_app import load_user_app
+
+        try:
+            load_user_app(config)  # fails here, in one line, rather than in the reloader
+        except ConfigError as exc:
+            print(f"graphdock: bad config: {exc}", file=sys.stderr)
+            return 2
     _announce(settings, graphs, workers, ui="ui" not in config.http.disabled)
     print(auth_line, flush=True)
     import uvicorn
@@ -138,13 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from graphdock.server.app import create_app
 
+    app = create_app(settings, config)
     children = _spawn_workers(args, settings, workers) if workers else []
     try:
-        app = create_app(settings, config)
         # Open streams get a few seconds to end; then in-flight runs drain (shutdown_grace).
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
                     access_log=False, timeout_graceful_shutdown=5,
                     timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
+    except SystemExit:
+        if app.startup_error is None:
+            raise
+        return 2  # the server said why, in one line
     finally:
         _stop_workers(children, settings.shutdown_grace + 10)
     return 0
@@ -251,6 +283,8 @@ def _announce(settings, graphs, workers: int = 0, ui: bool = True) -> None:
         data += f" + {settings.redis_url or 'no Redis (one process only)'}"
     else:
         data = str(settings.sqlite_path)
+        if settings.ephemeral:
+            data += "   (disable_persistence: removed when the server stops)"
     if workers:
         runs = f"  runs:  in {workers} worker process(es), {settings.concurrency} at once each"
     elif settings.jobs:

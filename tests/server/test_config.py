@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graphdock.server.config import ConfigError, apply_env, load_config, parse_config
-from graphdock.server.services.graphs import GraphLoadError, GraphRegistry
+from graphdock.server.services.graphs import DESCRIBE, GraphLoadError, GraphRegistry
 from tests.support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def run_cli(
 # ---------------------------------------------------------------- graphs
 
 
-def test_graph_forms(tmp_path):
+async def test_graph_forms(tmp_path):
     path = write_app(
         tmp_path,
         {
@@ -114,7 +114,9 @@ def test_graph_forms(tmp_path):
     assert not registry.get("builder").is_factory  # a builder is compiled once at start
     assert registry.get("factory").is_factory and registry.get("noargs").is_factory
     for graph_id in registry.ids:
-        assert "inc" in registry.get(graph_id).base().get_graph().nodes
+        entry = registry.get(graph_id)
+        async with entry.open({}, checkpointer=None, store=None, access=DESCRIBE) as graph:
+            assert "inc" in graph.get_graph().nodes
 
 
 def test_module_path_form_and_dependencies(tmp_path):

@@ -27,6 +27,7 @@ CONFIGS = [
     ROOT / "tests" / "app" / "langgraph.json",
     ROOT / "tests" / "app_auth" / "langgraph.json",
     ROOT / "examples" / "langgraph.json",
+    ROOT / "tests" / "app_custom" / "langgraph.json",  # a user's http.app beside the API
 ]
 
 
@@ -41,13 +42,34 @@ def test_every_route_of_the_assembled_app_declares_its_access(config: Path):
     assert len(routes) > 50
     assert undeclared(app) == []
     # a few spot checks that the declarations say what the routes do
-    table = {route: access.describe() for route, access in routes if access is not None}
+    table: dict[str, str] = {}
+    for route, access in routes:  # the first of a path and method is the one that answers
+        table.setdefault(route, access.describe())
     assert table["GET /ok"] == "public"
     assert table["POST /threads/{thread_id}/runs/wait"] == "assistants.read, threads.create_run"
     assert table["DELETE /threads/{thread_id}"] == "threads.delete"
     assert table["PUT /store/items"] == "store.put"
     assert table["POST /mcp"] == "assistants.read, assistants.search, threads.create_run"
     assert table["GET /.well-known/agent-card.json"] == "assistants.read"
+
+
+@pytest.mark.parametrize("route_auth", [True, False])
+def test_a_users_http_app_routes_are_walked_declared(tmp_path, route_auth):
+    """With `enable_custom_route_auth` the user's routes need a caller; without it they are
+    declared public. Either way the walk sees a declaration, never nothing."""
+    config = json.loads(CONFIGS[3].read_text())
+    app_dir = CONFIGS[3].parent
+    config["dependencies"] = [str(app_dir)]
+    config["graphs"] = {"greeter": f"{app_dir / 'graph.py'}:graph"}
+    config["auth"] = {"path": f"{app_dir / 'auth.py'}:auth"}
+    config["http"] = {"app": f"{app_dir / 'webapp.py'}:app", "enable_custom_route_auth": route_auth}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    app = create_app(Settings(config_path=tmp_path / "langgraph.json"))
+    assert undeclared(app) == []
+    table = {route: access.describe() for route, access in declared_routes(app)}
+    expected = "authenticated" if route_auth else "public"
+    assert table["GET /custom/hello"] == table["GET /custom/auth-calls"] == expected
+    assert table["POST /threads"] == "threads.create"
 
 
 def test_the_walk_catches_a_route_added_without_a_declaration():

@@ -1,7 +1,8 @@
 """Reading `langgraph.json`: the same file the official CLI reads.
 
-Every key is parsed and validated at start-up, even those a later feature wires, so a typo
-fails fast with a message that names the file and the key instead of surfacing mid-run.
+Every key the official CLI's schema knows is either honoured or refused at start, with one
+line that names the file, the key and why (`REFUSED`); none is parsed and then dropped.
+Keys nobody knows are warned about (a typo), and a bad value fails fast naming its key.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,11 @@ KNOWN_TOP_LEVEL_KEYS = {
     "http",
     "webhooks",
     "auth",
+    "encryption",
+    "disable_persistence",
     "python_version",
+    "$schema",
+    # keys graphdock refuses when they ask for something (see REFUSED)
     "pip_config_file",
     "pip_installer",
     "dockerfile_lines",
@@ -36,20 +42,65 @@ KNOWN_TOP_LEVEL_KEYS = {
     "node_version",
     "api_version",
     "keep_pkg_tools",
-    "encryption",
+    "source",
+    "_INTERNAL_docker_tag",
+    "project_root",
+    "package",
     "ui",
     "ui_config",
-    "disable_persistence",
     "priority",
-    "$schema",
 }
+
+_BUILD_ONLY = (
+    "is for `langgraph build` (it shapes a Docker image); graphdock serves from this Python "
+    "environment and builds no image, so it would have no effect: remove it, or keep it in "
+    "the langgraph.json you build images from"
+)
+
+# Keys that ask for something graphdock does not do: a start that sets one (to anything but
+# null, false or empty) stops with this reason, rather than run without it.
+REFUSED: dict[str, str] = {
+    "pip_config_file": _BUILD_ONLY,
+    "pip_installer": _BUILD_ONLY,
+    "dockerfile_lines": _BUILD_ONLY,
+    "base_image": _BUILD_ONLY,
+    "image_distro": _BUILD_ONLY,
+    "keep_pkg_tools": _BUILD_ONLY,
+    "source": _BUILD_ONLY,
+    "_INTERNAL_docker_tag": _BUILD_ONLY,
+    "project_root": _BUILD_ONLY,
+    "package": _BUILD_ONLY,
+    "api_version": "pins a version of the official server's image; graphdock is a server of its "
+    "own and has no such versions: remove it",
+    "node_version": "graphdock runs no JavaScript (JS graphs, JS auth or UI components): remove it",
+    "ui": "graphdock does not build or serve generative-UI components (JS/TS bundles): remove it",
+    "ui_config": "graphdock does not build generative-UI components (JS/TS bundles): remove it",
+    "priority": "graphdock has no run priorities: runs on a thread go in order, threads side "
+    "by side; remove it",
+    "store.path": "graphdock keeps the store in its own database (SQLite or PostgreSQL); a "
+    "custom store is not supported: remove it",
+    "checkpointer.path": "graphdock keeps checkpoints in its own database (SQLite or "
+    "PostgreSQL); a custom checkpointer is not supported: remove it",
+    "checkpointer.backend": "graphdock keeps checkpoints in its own database; only 'default' "
+    "is supported",
+    "checkpointer.ttl.strategy": "only 'delete' is supported (an expired thread is deleted "
+    "with its checkpoints)",
+    "auth.allow_langsmith_api_keys": "graphdock cannot verify LangSmith API keys; use API keys "
+    "(GRAPHDOCK_API_KEYS) or your own authenticate handler",
+}
+# A refused key's values that ask for nothing beyond what graphdock does anyway.
+REFUSED_UNLESS = {"checkpointer.backend": "default", "checkpointer.ttl.strategy": "delete"}
 
 
 # Keys each section may hold (the official CLI's); others are warned about, never fatal.
 KNOWN_SECTION_KEYS = {
     "store": {"index", "ttl", "path"},
     "store.index": {"embed", "dims", "fields"},
+    "store.ttl": {"refresh_on_read", "default_ttl", "sweep_interval_minutes"},
     "checkpointer": {"backend", "path", "ttl", "serde"},
+    "checkpointer.ttl": {"strategy", "default_ttl", "sweep_interval_minutes", "sweep_limit"},
+    "checkpointer.serde": {"allowed_json_modules", "allowed_msgpack_modules", "pickle_fallback"},
+    "encryption": {"path"},
     "http": {
         "app", "cors", "configurable_headers", "logging_headers", "mount_prefix",
         "middleware_order", "enable_custom_route_auth", "max_request_bytes",
@@ -67,11 +118,13 @@ KNOWN_SECTION_KEYS = {
         "disable_loopback", "disable_private_ips",
     },
     "auth": {"path", "disable_studio_auth", "openapi", "cache", "allow_langsmith_api_keys"},
+    "auth.openapi": {"securitySchemes", "security", "paths"},
+    "auth.cache": {"cache_keys", "ttl_seconds", "max_size"},
 }  # fmt: skip
-CHECKPOINTER_BACKENDS = ("default", "custom", "mongo")
-
-# `${{ env.NAME }}` in webhooks.headers and webhooks.signing_secret: the variable's value.
+# `${{ env.NAME }}` in webhooks.headers (NAME within env_prefix) and webhooks.signing_secret:
+# the variable's value.
 ENV_TEMPLATE = re.compile(r"\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}")
+MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
 
 # Standard Webhooks secrets: `whsec_` and the base64 of the key; the spec asks for 24 to 64
 # random bytes, and a shorter key is refused rather than trusted.
@@ -110,6 +163,8 @@ class TTLConfig:
     refresh_on_read: bool = True
     sweep_interval_minutes: float | None = None
     strategy: str = "delete"
+    sweep_limit: int | None = None
+    """checkpointer.ttl: at most this many expired threads deleted per sweep."""
 
 
 @dataclass
@@ -147,16 +202,47 @@ class CorsConfig:
 @dataclass
 class HttpConfig:
     app: str | None = None
+    """A Starlette/FastAPI app served beside the API (`./webapp.py:app`)."""
     cors: CorsConfig | None = None
     configurable_headers: dict[str, list[str]] | None = None
+    logging_headers: dict[str, list[str]] | None = None
+    """Which request headers go into the access log (`includes` / `excludes` globs)."""
     disabled: set[str] = field(default_factory=set)  # e.g. {"store", "crons"}
     max_request_bytes: int | None = None
+    mount_prefix: str | None = None
+    """Everything is served under this prefix (`/api`); /ok stays at the root too."""
+    middleware_order: str = "middleware_first"
+    """`middleware_first`: the app's middleware runs before authentication; `auth_first`: after."""
+    enable_custom_route_auth: bool = False
+    """The app's routes need the same credentials as the API's (else they are public)."""
+
+
+@dataclass
+class AuthCacheConfig:
+    """`auth.cache`: `authenticate` results kept per value of these request headers."""
+
+    cache_keys: list[str]
+    ttl_seconds: float = 60.0
+    max_size: int = 1000
 
 
 @dataclass
 class AuthConfig:
     path: str | None = None
     disable_studio_auth: bool = False
+    openapi: dict[str, Any] | None = None
+    """Security schemes published in /openapi.json (`securitySchemes`, `security`, `paths`)."""
+    cache: AuthCacheConfig | None = None
+
+
+@dataclass
+class SerdeConfig:
+    """`checkpointer.serde`: what langgraph's serializer may rebuild from a checkpoint."""
+
+    pickle_fallback: bool = False
+    allowed_json_modules: list[tuple[str, ...]] | bool | None = None
+    allowed_msgpack_modules: list[tuple[str, ...]] | bool | str | None = "default"
+    """`default`: langgraph's own default (LANGGRAPH_STRICT_MSGPACK decides)."""
 
 
 @dataclass
@@ -171,6 +257,11 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     webhooks: WebhooksConfig | None = None
     auth: AuthConfig | None = None
+    checkpointer_serde: SerdeConfig | None = None
+    encryption_path: str | None = None
+    """`encryption.path`: a `langgraph_sdk.Encryption` object ('./encryption.py:encryption')."""
+    disable_persistence: bool = False
+    """Nothing outlives the process: the data lives in a temporary folder, removed at stop."""
 
     @property
     def base_dir(self) -> Path:
@@ -197,9 +288,8 @@ def parse_config(raw: Any, path: Path) -> Config:
     for key in raw:
         if key not in KNOWN_TOP_LEVEL_KEYS:
             log.warning("%s: unknown key %r is ignored", path, key)
-    if "node_version" in raw and "python_version" not in raw and "graphs" in raw:
-        pass  # JS graphs are not served; their entries fail below with a clear message
-    p.checkpointer(raw.get("checkpointer"))
+    p.refuse(raw)
+    p.python_version(raw.get("python_version"))
     return Config(
         path=path,
         graphs=p.graphs(raw.get("graphs")),
@@ -211,6 +301,9 @@ def parse_config(raw: Any, path: Path) -> Config:
         http=p.http(raw.get("http")),
         webhooks=p.webhooks(raw.get("webhooks")),
         auth=p.auth(raw.get("auth")),
+        checkpointer_serde=p.checkpointer(raw.get("checkpointer")),
+        encryption_path=p.encryption(raw.get("encryption")),
+        disable_persistence=p.flag(raw, "disable_persistence"),
     )
 
 
@@ -231,6 +324,12 @@ class _Parser:
         for name in value if known is not None else ():
             if name not in known:
                 log.warning("%s: unknown key '%s.%s' is ignored", self.path, key, name)
+        return value
+
+    def flag(self, d: dict, name: str) -> bool:
+        value = d.get(name, False)
+        if not isinstance(value, bool):
+            self.fail(name, "must be true or false")
         return value
 
     def typed(self, d: dict, name: str, key: str, kind: type | tuple, default: Any = None) -> Any:
@@ -280,6 +379,8 @@ class _Parser:
         return specs
 
     def dependencies(self, raw: Any) -> list[Path]:
+        """Local folders go on the import path; a package must already be installed here
+        (graphdock installs nothing): one that is not is refused by name."""
         if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
             self.fail("dependencies", "must be a list of paths or package names")
         out = []
@@ -287,7 +388,31 @@ class _Parser:
             candidate = (self.path.parent / dep).resolve()
             if dep.startswith((".", "/")) or candidate.exists():
                 out.append(candidate)
+            else:
+                self.installed(dep)
         return out
+
+    def installed(self, dep: str) -> None:
+        import importlib.metadata
+
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            requirement = Requirement(dep)
+        except InvalidRequirement:
+            self.fail("dependencies", f"{dep!r} is neither a local folder nor a package name")
+        try:
+            version = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            self.fail(
+                "dependencies",
+                f"{dep!r} is not installed in this environment, and graphdock installs "
+                f"nothing: pip install {requirement.name!r}",
+            )
+        if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
+            self.fail(
+                "dependencies", f"{dep!r} is wanted, {requirement.name} {version} is installed"
+            )
 
     def env(self, raw: Any) -> dict[str, str]:
         if isinstance(raw, str):
@@ -319,17 +444,59 @@ class _Parser:
             embed=embed, dims=dims, fields=self.str_list(index, "fields", "store.index")
         )
 
-    def checkpointer(self, raw: Any) -> None:
-        """Validated only: graphdock stores checkpoints itself (SQLite or Postgres)."""
+    def refuse(self, raw: dict) -> None:
+        """Stop at the first key that asks for something graphdock does not do (REFUSED)."""
+        for key, reason in REFUSED.items():
+            value: Any = raw
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value in (None, False, "", [], {}) or value == REFUSED_UNLESS.get(key):
+                continue
+            self.fail(key, reason)
+
+    def python_version(self, raw: Any) -> None:
+        """The graphs were written for at least this Python: an older one is refused."""
+        if raw is None:
+            return
+        try:
+            wanted = tuple(int(part) for part in str(raw).split("."))
+        except ValueError:
+            self.fail("python_version", f"{raw!r} is not a version like '3.11'")
+        if sys.version_info[: len(wanted)] < wanted:
+            running = ".".join(map(str, sys.version_info[:3]))
+            self.fail("python_version", f"asks for Python {raw}; this is Python {running}")
+
+    def checkpointer(self, raw: Any) -> SerdeConfig | None:
+        """graphdock stores checkpoints itself (SQLite or Postgres); `serde` shapes how."""
         section = self.obj(raw, "checkpointer")
-        backend = self.typed(section, "backend", "checkpointer", str, "default")
-        if backend not in CHECKPOINTER_BACKENDS:
-            self.fail("checkpointer.backend", f"must be one of {', '.join(CHECKPOINTER_BACKENDS)}")
-        if backend != "default":
-            log.warning("%s: checkpointer.backend %r is ignored; graphdock keeps checkpoints "
-                        "in its own database", self.path, backend)  # fmt: skip
-        self.typed(section, "path", "checkpointer", str)
-        self.obj(section.get("serde"), "checkpointer.serde")
+        self.typed(section, "backend", "checkpointer", str, "default")
+        if section.get("serde") is None:
+            return None
+        serde = self.obj(section["serde"], "checkpointer.serde")
+        cfg = SerdeConfig(
+            pickle_fallback=self.typed(serde, "pickle_fallback", "checkpointer.serde", bool, False)
+        )
+        for name in ("allowed_json_modules", "allowed_msgpack_modules"):
+            if name not in serde:
+                continue
+            value = serde[name]
+            ok = (
+                value is None
+                or isinstance(value, bool)
+                or (
+                    isinstance(value, list)
+                    and all(
+                        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value
+                    )
+                )
+            )
+            if not ok or value is False:
+                self.fail(
+                    f"checkpointer.serde.{name}",
+                    "must be true, null, or a list of [module, ..., name] lists",
+                )
+            setattr(cfg, name, [tuple(v) for v in value] if isinstance(value, list) else value)
+        return cfg
 
     def ttl(self, raw: Any, key: str) -> TTLConfig | None:
         section = raw if isinstance(raw, dict) else {}  # the section itself is checked elsewhere
@@ -344,6 +511,7 @@ class _Parser:
             refresh_on_read=self.typed(ttl, "refresh_on_read", key, bool, True),
             sweep_interval_minutes=self.typed(ttl, "sweep_interval_minutes", key, (int, float)),
             strategy=strategy,
+            sweep_limit=self.typed(ttl, "sweep_limit", key, int),
         )
 
     def http(self, raw: Any) -> HttpConfig:
@@ -377,14 +545,43 @@ class _Parser:
                 "excludes": self.str_list(ch, "excludes", "http.configurable_headers") or [],
             }
         cfg.max_request_bytes = self.typed(http, "max_request_bytes", "http", int)
-        self.typed(http, "mount_prefix", "http", str)
-        self.typed(http, "enable_custom_route_auth", "http", bool)
-        self.typed(http, "middleware_order", "http", str)
+        if cfg.app is not None and ":" not in cfg.app:
+            self.fail("http.app", "must be './file.py:variable' or 'package.module:variable'")
+        prefix = self.typed(http, "mount_prefix", "http", str)
+        if prefix is not None and (
+            not prefix.startswith("/") or prefix.endswith("/") or prefix == "/"
+        ):
+            self.fail(
+                "http.mount_prefix",
+                f"{prefix!r} must start with '/' and not end with one, like '/api'",
+            )
+        cfg.mount_prefix = prefix
+        cfg.enable_custom_route_auth = self.typed(
+            http, "enable_custom_route_auth", "http", bool, False
+        )
+        order = self.typed(http, "middleware_order", "http", str, "middleware_first")
+        if order not in MIDDLEWARE_ORDERS:
+            self.fail("http.middleware_order", f"must be one of {', '.join(MIDDLEWARE_ORDERS)}")
+        cfg.middleware_order = order
         if http.get("logging_headers") is not None:
             lh = self.obj(http["logging_headers"], "http.logging_headers")
-            self.str_list(lh, "includes", "http.logging_headers")
-            self.str_list(lh, "excludes", "http.logging_headers")
+            cfg.logging_headers = {
+                "includes": self.str_list(lh, "includes", "http.logging_headers") or [],
+                "excludes": self.str_list(lh, "excludes", "http.logging_headers") or [],
+            }
         return cfg
+
+    def encryption(self, raw: Any) -> str | None:
+        if raw is None:
+            return None
+        section = self.obj(raw, "encryption")
+        ref = self.typed(section, "path", "encryption", str)
+        if not ref or ":" not in ref:
+            self.fail(
+                "encryption.path",
+                "is required: './encryption.py:variable' naming a langgraph_sdk Encryption",
+            )
+        return ref
 
     def webhooks(self, raw: Any) -> WebhooksConfig | None:
         if raw is None:
@@ -398,6 +595,13 @@ class _Parser:
         for k, v in headers.items():
             if not isinstance(v, str):
                 self.fail(f"webhooks.headers.{k}", "must be a string")
+            for name in ENV_TEMPLATE.findall(v):
+                if not name.startswith(cfg.env_prefix):
+                    self.fail(
+                        f"webhooks.headers.{k}",
+                        f"names the variable {name}, outside webhooks.env_prefix "
+                        f"({cfg.env_prefix!r}): only those may be sent",
+                    )
         cfg.headers = headers
         cfg.signing_secret = self.typed(wh, "signing_secret", "webhooks", str)  # see below
         if wh.get("url") is not None:
@@ -419,13 +623,48 @@ class _Parser:
         if raw is None:
             return None
         auth = self.obj(raw, "auth")
-        self.typed(auth, "openapi", "auth", dict)
-        self.typed(auth, "cache", "auth", dict)
-        self.typed(auth, "allow_langsmith_api_keys", "auth", bool)
-        return AuthConfig(
+        if self.typed(auth, "allow_langsmith_api_keys", "auth", bool):
+            self.fail(
+                "auth.allow_langsmith_api_keys",
+                "graphdock cannot verify LangSmith API keys; use API keys "
+                "(GRAPHDOCK_API_KEYS) or your own authenticate handler",
+            )
+        cfg = AuthConfig(
             path=self.typed(auth, "path", "auth", str),
             disable_studio_auth=self.typed(auth, "disable_studio_auth", "auth", bool, False),
         )
+        if cfg.path is not None and ":" not in cfg.path:
+            self.fail("auth.path", "must be './file.py:variable' or 'package.module:variable'")
+        if auth.get("openapi") is not None:
+            openapi = self.obj(auth["openapi"], "auth.openapi")
+            schemes = self.obj(openapi.get("securitySchemes"), "auth.openapi.securitySchemes")
+            for name, scheme in schemes.items():
+                if not isinstance(scheme, dict):
+                    self.fail(f"auth.openapi.securitySchemes.{name}", "must be an object")
+            security = openapi.get("security")
+            if security is not None and not (
+                isinstance(security, list) and all(isinstance(s, dict) for s in security)
+            ):
+                self.fail("auth.openapi.security", "must be a list of {scheme: [scopes]} objects")
+            for path, methods in self.obj(openapi.get("paths"), "auth.openapi.paths").items():
+                if not isinstance(methods, dict):
+                    self.fail(
+                        f"auth.openapi.paths.{path}", "must map HTTP methods to security lists"
+                    )
+            cfg.openapi = openapi
+        if auth.get("cache") is not None:
+            cache = self.obj(auth["cache"], "auth.cache")
+            keys = self.str_list(cache, "cache_keys", "auth.cache")
+            if not keys:
+                self.fail(
+                    "auth.cache.cache_keys", "must name the request headers results are cached by"
+                )
+            ttl = self.typed(cache, "ttl_seconds", "auth.cache", (int, float), 60)
+            size = self.typed(cache, "max_size", "auth.cache", int, 1000)
+            if ttl <= 0 or size <= 0:
+                self.fail("auth.cache", "ttl_seconds and max_size must be positive")
+            cfg.cache = AuthCacheConfig([k.lower() for k in keys], float(ttl), size)
+        return cfg
 
 
 def expand_env(template: str) -> str:

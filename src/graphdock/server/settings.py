@@ -100,6 +100,9 @@ class Settings:
         default_factory=lambda: os.environ.get("GRAPHDOCK_SQLITE_CHECKPOINTS") or "inline"
     )
 
+    # `disable_persistence`: the data dir is a temporary folder, removed when the server stops.
+    ephemeral: bool = False
+
     def __post_init__(self) -> None:
         if self.sqlite_checkpoints not in ("inline", "thread"):
             raise ValueError(

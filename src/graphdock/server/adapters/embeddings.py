@@ -12,14 +12,12 @@ ConfigErrors naming `store.index.embed`, raised at start-up rather than on the f
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 from langgraph.store.base.embed import ensure_embeddings
 
+from graphdock.server import loader
 from graphdock.server.config import ConfigError, IndexConfig
 
 KEY = "store.index.embed"
@@ -37,25 +35,7 @@ def _is_import_path(spec: str) -> bool:
 
 
 def _import_function(spec: str, base_dir: Path) -> Any:
-    module_ref, _, attr = spec.rpartition(":")
-    if module_ref.endswith(".py") or "/" in module_ref or module_ref.startswith("."):
-        file = (base_dir / module_ref).resolve()
-        if not file.exists():
-            raise FileNotFoundError(f"no file {file}")
-        name = f"graphdock_embed_{file.stem}_{abs(hash(str(file))) % 10**8}"
-        module = sys.modules.get(name)
-        if module is None:
-            loader_spec = importlib.util.spec_from_file_location(name, file)
-            if loader_spec is None or loader_spec.loader is None:
-                raise ImportError(f"cannot import {file}")
-            module = importlib.util.module_from_spec(loader_spec)
-            sys.modules[name] = module
-            loader_spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(module_ref)
-    target = module
-    for part in attr.split("."):
-        target = getattr(target, part)
+    target = loader.load(spec, base_dir)
     if not callable(target):
         raise TypeError(f"{spec} is a {type(target).__name__}, not a function")
     return target
@@ -71,6 +51,8 @@ def load_embeddings(index: IndexConfig, config_path: Path) -> Any:
     if _is_import_path(spec):
         try:
             return ensure_embeddings(_import_function(spec, config_path.parent))
+        except loader.LoadError as exc:
+            raise ConfigError(config_path, KEY, str(exc)) from exc
         except Exception as exc:
             raise ConfigError(
                 config_path, KEY, f"cannot load {spec!r}: {type(exc).__name__}: {exc}"

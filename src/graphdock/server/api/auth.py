@@ -18,10 +18,13 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import hmac
 import inspect
 import logging
 import os
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,7 @@ import orjson
 from starlette.requests import HTTPConnection, Request
 
 from graphdock.server.api.errors import ApiError
+from graphdock.server.services.context import AuthUser
 
 log = logging.getLogger("graphdock.auth")
 
@@ -71,78 +75,6 @@ class AuthSetupError(Exception):
 
 
 # ---------------------------------------------------------------- the user
-class AuthUser:
-    """The authenticated user as `@auth.on` handlers see it (`langgraph_sdk`'s BaseUser):
-    identity, is_authenticated, display_name, permissions, and any extra field the
-    authenticate handler returned, by key or by attribute."""
-
-    __slots__ = ("_data", "_raw")
-
-    def __init__(self, data: dict[str, Any], raw: Any = None):
-        self._data = data
-        self._raw = raw
-
-    @property
-    def identity(self) -> str:
-        return self._data["identity"]
-
-    @property
-    def is_authenticated(self) -> bool:
-        return bool(self._data.get("is_authenticated", True))
-
-    @property
-    def display_name(self) -> str:
-        return self._data.get("display_name") or self.identity
-
-    @property
-    def permissions(self) -> list[str]:
-        return list(self._data.get("permissions") or [])
-
-    def dict(self) -> dict[str, Any]:
-        return dict(self._data)
-
-    def model_dump(self, **_: Any) -> dict[str, Any]:
-        return dict(self._data)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        data = object.__getattribute__(self, "_data")
-        if name in data:
-            return data[name]
-        raw = object.__getattribute__(self, "_raw")
-        if raw is not None and not isinstance(raw, (str, Mapping)):
-            return getattr(raw, name)
-        raise AttributeError(name)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data.get(key, default)
-
-    def keys(self):
-        return self._data.keys()
-
-    def values(self):
-        return self._data.values()
-
-    def items(self):
-        return self._data.items()
-
-    def __repr__(self) -> str:
-        return f"AuthUser(identity={self.identity!r})"
-
-
 def _jsonable(value: Any) -> Any:
     """What a run's config can carry: anything else becomes its string form."""
     return orjson.loads(orjson.dumps(value, default=str))
@@ -210,20 +142,12 @@ def auth_disabled(environ: Mapping[str, str] | None = None) -> bool:
 
 def load_auth(path: str, base_dir: Path) -> Any:
     """The `langgraph_sdk.Auth` object `auth.path` names ('./auth.py:auth' or 'pkg.mod:auth')."""
-    import sys
+    from graphdock.server import loader
 
-    from graphdock.server.services.graphs import _import_target
-
-    if str(base_dir) not in sys.path:
-        sys.path.append(str(base_dir))
-    if ":" not in path:
-        raise AuthSetupError(f"auth.path: {path!r} must be './file.py:variable'")
     try:
-        target = _import_target(path, base_dir)
-    except Exception as exc:
-        raise AuthSetupError(
-            f"auth.path: {path} failed to load: {type(exc).__name__}: {exc}"
-        ) from exc
+        target = loader.load(path, base_dir)
+    except loader.LoadError as exc:
+        raise AuthSetupError(f"auth.path: {exc}") from exc
     if not hasattr(target, "_handlers") or not hasattr(target, "_authenticate_handler"):
         raise AuthSetupError(
             f"auth.path: {path} is a {type(target).__name__}, not a langgraph_sdk.Auth object"
@@ -237,6 +161,7 @@ class Security:
     auth: Any = None  # a langgraph_sdk.Auth, or None
     header_includes: list[str] | None = None
     header_excludes: list[str] = field(default_factory=list)
+    cache: AuthenticateCache | None = None
     _params: frozenset[str] = frozenset()
 
     @classmethod
@@ -247,15 +172,15 @@ class Security:
             sec.api_keys = [k.encode() for k in read_api_keys(environ)]
         auth_cfg = getattr(config, "auth", None)
         if auth_cfg is not None and auth_cfg.path:
-            import sys
+            from graphdock.server import loader
 
-            for dep in config.dependencies:
-                if str(dep) not in sys.path:
-                    sys.path.insert(0, str(dep))
+            loader.add_import_paths(config.dependencies, config.base_dir)
             sec.auth = load_auth(auth_cfg.path, config.base_dir)
             fn = sec.auth._authenticate_handler
             if fn is not None:
                 sec._params = _param_names(fn)
+            if auth_cfg.cache is not None:
+                sec.cache = AuthenticateCache(auth_cfg.cache)
         ch = config.http.configurable_headers
         if ch is not None:
             sec.header_includes = [p.lower() for p in ch.get("includes") or []] or None
@@ -327,6 +252,11 @@ class Security:
             "scopes": lambda: [],
             "user": lambda: None,
         }
+        cache_key = self.cache.key(raw_headers) if self.cache is not None else None
+        if cache_key is not None:
+            cached = self.cache.get(cache_key)  # type: ignore[union-attr]
+            if cached is not None:
+                return cached
         kwargs = {name: available[name]() for name in self._params if name != "body"}
         if "body" in self._params:
             kwargs["body"] = await _json_body(request)
@@ -337,10 +267,13 @@ class Security:
         except Exception as exc:
             raise _as_api_error(exc, "authenticate") from None
         try:
-            return normalize_user(result)
+            user = normalize_user(result)
         except TypeError as exc:
             log.error("auth: %s", exc)
             raise ApiError(500, "Authentication handler returned an invalid user") from None
+        if cache_key is not None:
+            self.cache.put(cache_key, user)  # type: ignore[union-attr]
+        return user
 
     # ------------------------------------------------------------ authorization
     def handler_for(self, resource: str, action: str) -> Any:
@@ -385,6 +318,44 @@ class Security:
             type(result).__name__,
         )
         raise ApiError(500, "Authorization handler returned an invalid result")
+
+
+class AuthenticateCache:
+    """`auth.cache`: the users `authenticate` returned, kept for `ttl_seconds` per value of
+    the `cache_keys` headers (at most `max_size`, least recently used dropped first). A
+    request that carries none of those headers is not cached; neither is a refusal. The
+    header values are kept as digests, never as sent."""
+
+    def __init__(self, config: Any):
+        self.names = [k.encode("latin-1") for k in config.cache_keys]
+        self.ttl = config.ttl_seconds
+        self.size = config.max_size
+        self._items: OrderedDict[bytes, tuple[float, AuthUser]] = OrderedDict()
+
+    def key(self, raw_headers: list[tuple[bytes, bytes]]) -> bytes | None:
+        found = {k.lower(): v for k, v in raw_headers if k.lower() in self.names}
+        if not found:
+            return None
+        digest = hashlib.sha256()
+        for name in self.names:
+            digest.update(name + b"\0" + found.get(name, b"\1") + b"\0")
+        return digest.digest()
+
+    def get(self, key: bytes) -> AuthUser | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] < time.monotonic():
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return item[1]
+
+    def put(self, key: bytes, user: AuthUser) -> None:
+        self._items[key] = (time.monotonic() + self.ttl, user)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 async def _json_body(request: HTTPConnection) -> dict[str, Any]:

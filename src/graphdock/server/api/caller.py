@@ -38,6 +38,8 @@ class Gate:
 
     security: Security
     rate: RateLimiter | None = None
+    encryption: Any = None
+    """The custom `langgraph_sdk.Encryption`, whose context comes from each request."""
 
 
 class Caller:
@@ -107,10 +109,52 @@ async def admit(request: HTTPConnection, access: Access, gate: Gate) -> Caller:
                 f"{gate.rate.describe_period()}; retry in {math.ceil(wait)} s",
                 {"retry-after": str(math.ceil(wait))},
             )
+    if gate.encryption is not None:
+        await _encryption_context(request, gate.encryption, user)
     route = scope.get("route")
     caller = Caller(gate, access, getattr(route, "path", scope["path"]), user, ctx)
     scope[_SCOPE_KEY] = caller
+    if user is not None:  # what Starlette's `request.user` / `request.auth` read
+        from starlette.authentication import AuthCredentials
+
+        scope["user"], scope["auth"] = user, AuthCredentials(user.permissions)
     return caller
+
+
+def admitted(request: HTTPConnection, access: Access) -> bool:
+    """The caller was admitted for this very declaration earlier in the request (by
+    `http.middleware_order: auth_first`, before the user's middleware)."""
+    caller = request.scope.get(_SCOPE_KEY)
+    return caller is not None and caller._access is access
+
+
+async def _encryption_context(request: HTTPConnection, encryption: Any, user: Any) -> None:
+    """`ctx.metadata` for this request's encryption handlers: the `X-Encryption-Context`
+    header (base64 of a JSON object), then what `@encryption.context` derives from it and
+    the user."""
+    import base64
+
+    from graphdock.server.encryption import set_context
+
+    metadata: dict[str, Any] = {}
+    header = request.headers.get("x-encryption-context")
+    if header:
+        try:
+            metadata = orjson.loads(base64.b64decode(header + "=" * (-len(header) % 4)))
+        except Exception:
+            raise ApiError(400, "X-Encryption-Context must be base64 of a JSON object") from None
+        if not isinstance(metadata, dict):
+            raise ApiError(400, "X-Encryption-Context must be base64 of a JSON object")
+    handler = getattr(encryption, "_context_handler", None)
+    if handler is not None and user is not None:
+        from langgraph_sdk.encryption.types import EncryptionContext
+
+        try:
+            metadata = dict(await handler(user, EncryptionContext(metadata=metadata)))
+        except Exception as exc:
+            log.error("encryption: the context handler raised %s: %s", type(exc).__name__, exc)
+            raise ApiError(500, "The encryption context handler failed") from None
+    set_context(metadata)
 
 
 def current_caller(request: HTTPConnection) -> Caller:

@@ -122,9 +122,9 @@ def install(app: FastAPI) -> None:
         except (ImportError, AttributeError):
             pass
 
-    # Not `exception_handler(Exception)`: Starlette re-raises after such a handler answers,
-    # and the server then drops the connection. LastResort answers and keeps it.
-    app.add_middleware(LastResort)
+    # No `exception_handler(Exception)`: Starlette re-raises after such a handler answers,
+    # and the server then drops the connection. LastResort (the app's innermost middleware)
+    # answers and keeps it.
 
 
 class LastResort:

@@ -25,7 +25,7 @@ from graphdock.server.executor.protocol import (
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
 from graphdock.server.services import clock
-from graphdock.server.services.graphs import GraphEntry, GraphRegistry
+from graphdock.server.services.graphs import GraphAccess, GraphEntry, GraphRegistry
 from graphdock.server.services.runs import RESULT_EVENT, RunService
 from graphdock.server.services.runs import shape as run_shape
 from graphdock.server.services.state import (
@@ -206,7 +206,11 @@ class RunExecutor:
                         CONFIG_KEY_STREAM_MESSAGES_V2: True,
                     },
                 }
-        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+        user = config["configurable"].get("langgraph_auth_user")
+        access = GraphAccess.of("threads.create_run", user, context or None)
+        async with entry.open(
+            config, checkpointer=self.checkpointer, store=self.store, access=access
+        ) as graph:
             graph_input: Any = (
                 _command(kwargs["command"]) if kwargs.get("command") else kwargs.get("input")
             )
@@ -278,8 +282,12 @@ class RunExecutor:
         try:
             entry, config, _ = await self._graph_and_config(run)
             config["configurable"].pop("checkpoint_id", None)
+            user = config["configurable"].get("langgraph_auth_user")
             async with entry.open(
-                config, checkpointer=self.checkpointer, store=self.store
+                config,
+                checkpointer=self.checkpointer,
+                store=self.store,
+                access=GraphAccess.of("threads.read", user),
             ) as graph:
                 return await graph.aget_state(config)
         except Exception:

@@ -21,6 +21,10 @@ Access = dict[str, Any] | None
 
 
 class Transaction(Protocol):
+    # the server's own records (the encryption key check)
+    async def get_setting(self, name: str) -> Any: ...
+    async def put_setting(self, name: str, value: Any) -> None: ...
+
     # assistants
     async def insert_assistant(self, record: Record) -> None: ...
     async def insert_assistant_if_absent(self, record: Record) -> bool:

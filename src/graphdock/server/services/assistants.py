@@ -16,7 +16,7 @@ from graphdock.server.services import clock
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
 from graphdock.server.services.graph_schemas import input_schema
-from graphdock.server.services.graphs import GraphRegistry, system_assistant_id
+from graphdock.server.services.graphs import GraphAccess, GraphRegistry, system_assistant_id
 from graphdock.server.services.ids import is_uuid, uuid4
 from graphdock.server.services.sorting import sort_of
 
@@ -92,16 +92,18 @@ def shape(record: dict, fields=ASSISTANT_FIELDS) -> dict:
 
 
 class AssistantService:
-    def __init__(self, storage: Storage, graphs: GraphRegistry):
+    def __init__(self, storage: Storage, graphs: GraphRegistry, store: Any = None):
         self.storage = storage
         self.graphs = graphs
+        self.store = store  # what a graph factory's ServerRuntime gives it
         # (assistant_id, version) -> its graph's input schema: building a graph (a factory,
         # say) for every tool listing would be slow, and a version never changes
         self._input_schemas: dict[tuple[str, int], dict | None] = {}
 
-    async def described_graph(self, assistant: dict) -> Pregel:
-        """The compiled graph an assistant's config builds, to describe (no storage bound).
-        Raises NotFound when the graph is not served here, BadRequest when it cannot be built."""
+    async def described_graph(self, assistant: dict, user: dict | None = None) -> Pregel:
+        """The compiled graph an assistant's config builds, to describe (no checkpointer
+        bound; a factory is told it builds for `assistants.read`, for `user`). Raises
+        NotFound when the graph is not served here, BadRequest when it cannot be built."""
         if assistant["graph_id"] not in self.graphs:
             raise NotFound(f"Graph '{assistant['graph_id']}' is not served by this server")
         entry = self.graphs.get(assistant["graph_id"])
@@ -111,7 +113,10 @@ class AssistantService:
         }
         try:
             async with entry.open(
-                {"configurable": configurable}, checkpointer=None, store=None
+                {"configurable": configurable},
+                checkpointer=None,
+                store=self.store,
+                access=GraphAccess.of("assistants.read", user),
             ) as graph:
                 return graph
         except Exception as exc:  # a factory that cannot build with this assistant's config

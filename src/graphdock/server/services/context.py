@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,78 @@ class AccessNotAuthorized(Forbidden):
     def __init__(self, resource: str):
         super().__init__(f"This request is not authorized to use {resource}")
         self.resource = resource
+
+
+class AuthUser:
+    """The authenticated user as `@auth.on` handlers see it (`langgraph_sdk`'s BaseUser):
+    identity, is_authenticated, display_name, permissions, and any extra field the
+    authenticate handler returned, by key or by attribute."""
+
+    __slots__ = ("_data", "_raw")
+
+    def __init__(self, data: dict[str, Any], raw: Any = None):
+        self._data = data
+        self._raw = raw
+
+    @property
+    def identity(self) -> str:
+        return self._data["identity"]
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self._data.get("is_authenticated", True))
+
+    @property
+    def display_name(self) -> str:
+        return self._data.get("display_name") or self.identity
+
+    @property
+    def permissions(self) -> list[str]:
+        return list(self._data.get("permissions") or [])
+
+    def dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def model_dump(self, **_: Any) -> dict[str, Any]:
+        return dict(self._data)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        data = object.__getattribute__(self, "_data")
+        if name in data:
+            return data[name]
+        raw = object.__getattribute__(self, "_raw")
+        if raw is not None and not isinstance(raw, (str, Mapping)):
+            return getattr(raw, name)
+        raise AttributeError(name)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def keys(self):
+        return self._data.keys()
+
+    def values(self):
+        return self._data.values()
+
+    def items(self):
+        return self._data.items()
+
+    def __repr__(self) -> str:
+        return f"AuthUser(identity={self.identity!r})"
 
 
 @dataclass
@@ -60,6 +133,10 @@ class RequestContext:
     @property
     def identity(self) -> str:
         return (self.user or {}).get("identity", "") or ""
+
+    def auth_user(self) -> AuthUser | None:
+        """The user as auth handlers and graph factories see it (`langgraph_sdk`'s BaseUser)."""
+        return AuthUser(self.user) if self.user else None
 
 
 ANONYMOUS = RequestContext()

@@ -49,12 +49,14 @@ class TtlSweeper:
         *,
         interval: float,
         batch: int = 100,
+        limit: int | None = None,
     ):
         self.storage = storage
         self.threads = threads
         self.store = store
         self.interval = interval
         self.batch = batch
+        self.limit = limit  # checkpointer.ttl.sweep_limit: threads deleted per sweep at most
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -81,15 +83,16 @@ class TtlSweeper:
 
     async def sweep_threads(self) -> int:
         deleted = 0
-        while True:
+        while self.limit is None or deleted < self.limit:
+            batch = self.batch if self.limit is None else min(self.batch, self.limit - deleted)
             async with self.storage.begin() as tx:
-                expired = await tx.expired_thread_ids(clock.now(), self.batch)
+                expired = await tx.expired_thread_ids(clock.now(), batch)
             before = deleted
             for thread_id in expired:
                 with contextlib.suppress(NotFound):  # another sweeper, or a client, was first
                     await self.threads.delete(thread_id, ANONYMOUS)
                     deleted += 1
-            if len(expired) < self.batch or deleted == before:
+            if len(expired) < batch or deleted == before:
                 break
         if deleted:
             log.info("ttl: deleted %d expired thread(s)", deleted)

@@ -15,7 +15,7 @@ from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.context import RequestContext
 from graphdock.server.services.errors import BadRequest, Conflict, Invalid, NotFound
-from graphdock.server.services.graphs import GraphRegistry
+from graphdock.server.services.graphs import AccessContext, GraphAccess, GraphEntry, GraphRegistry
 from graphdock.server.services.ids import is_uuid, uuid4, uuid7
 from graphdock.server.services.sorting import sort_of
 from graphdock.server.services.state import (
@@ -165,20 +165,22 @@ class ThreadService:
         if not body.get("supersteps"):
             return shape(record), None
         try:
-            await self._apply_supersteps(record, body["supersteps"])
+            await self._apply_supersteps(record, body["supersteps"], ctx)
         except SuperstepProblem as exc:
             return shape(record), (
                 f"Thread {thread_id} was created, but there were problems updating the state: {exc}"
             )
         return shape(await self._get_record(thread_id, None)), None
 
-    async def _apply_supersteps(self, record: dict, supersteps: list[dict]) -> None:
+    async def _apply_supersteps(
+        self, record: dict, supersteps: list[dict], ctx: RequestContext
+    ) -> None:
         try:
             entry = self._graph_of(record)
         except BadRequest as exc:
             raise SuperstepProblem(exc.detail) from exc
         config = self._config(record)
-        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+        async with self._open(entry, config, "threads.update", ctx) as graph:
             try:
                 steps = [[_state_update(u) for u in step.get("updates", [])] for step in supersteps]
             except (KeyError, TypeError, ValueError) as exc:
@@ -316,6 +318,15 @@ class ThreadService:
             )
         return self.graphs.get(graph_id)
 
+    def _open(self, entry: GraphEntry, config: dict, why: AccessContext, ctx: RequestContext):
+        """The thread's graph, built for `why` on behalf of the request's user."""
+        return entry.open(
+            config,
+            checkpointer=self.checkpointer,
+            store=self.store,
+            access=GraphAccess.of(why, ctx.user),
+        )
+
     def _config(self, record: dict, checkpoint: dict | None = None) -> dict:
         """The graph config addressing this thread (at `checkpoint` if given).
 
@@ -349,7 +360,7 @@ class ThreadService:
             return empty_state(echo)
         entry = self._graph_of(record)
         config = self._config(record, checkpoint)
-        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+        async with self._open(entry, config, "threads.read", ctx) as graph:
             snapshot = await graph.aget_state(config, subgraphs=subgraphs)
         if not snapshot.config or snapshot.created_at is None:
             return empty_state(echo)
@@ -375,7 +386,7 @@ class ThreadService:
         config = self._config(record, checkpoint)
         before_config = before_config_of(before, thread_id)
         out = []
-        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+        async with self._open(entry, config, "threads.read", ctx) as graph:
             try:
                 async for snapshot in graph.aget_state_history(
                     config, limit=limit, before=before_config, filter=metadata
@@ -392,7 +403,7 @@ class ThreadService:
             {"checkpoint_id": body["checkpoint_id"]} if body.get("checkpoint_id") else None
         )
         config = self._config(record, checkpoint)
-        async with entry.open(config, checkpointer=self.checkpointer, store=self.store) as graph:
+        async with self._open(entry, config, "threads.update", ctx) as graph:
             try:
                 next_config = await graph.aupdate_state(
                     config, body.get("values"), as_node=body.get("as_node")

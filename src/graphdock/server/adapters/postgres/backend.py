@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
+from graphdock.server.adapters.sealed import checkpoint_serde, sealed_store
 from graphdock.server.config import Config
 from graphdock.server.ports.backend import Backend
 from graphdock.server.settings import Settings
@@ -28,7 +30,7 @@ async def setup_database(url: str, config: Config) -> None:
 
 
 async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Config, *,
-                         migrate: bool = True, pool_size: int = 2):  # fmt: skip
+                         migrate: bool = True, pool_size: int = 2, codec: Any = None):  # fmt: skip
     from psycopg.rows import dict_row
     from psycopg_pool import AsyncConnectionPool
 
@@ -38,7 +40,7 @@ async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Con
     from graphdock.server.adapters.sql.storage import SqlStorage
 
     engine = setup.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
-    storage = SqlStorage(engine)
+    storage = SqlStorage(engine, codec=codec)
     stack.push_async_callback(storage.close)
     pool = AsyncConnectionPool(
         setup.psycopg_url(url),
@@ -49,7 +51,8 @@ async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Con
     )
     await pool.open()
     stack.push_async_callback(pool.close)
-    checkpointer = PostgresCheckpointer(pool)
+    checkpointer = PostgresCheckpointer(pool, serde=checkpoint_serde(config, codec))
+    checkpointer.codec = codec
     vector = await setup.has_vector(engine) if config.store_index is not None else False
     store = make_store(pool, config, vector=vector)
     if migrate:
@@ -57,15 +60,17 @@ async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Con
             await setup.migrate(engine)
             await checkpointer.setup()
             await store.setup()
-    return storage, checkpointer, store
+    return storage, checkpointer, sealed_store(store, codec)
 
 
 @contextlib.asynccontextmanager
-async def open_scaleout(settings: Settings, config: Config) -> AsyncIterator[Backend]:
+async def open_scaleout(
+    settings: Settings, config: Config, codec: Any = None
+) -> AsyncIterator[Backend]:
     assert settings.database_url
     async with contextlib.AsyncExitStack() as stack:
         storage, checkpointer, store = await _open_postgres(
-            stack, settings.database_url, config, pool_size=settings.pg_pool_size
+            stack, settings.database_url, config, pool_size=settings.pg_pool_size, codec=codec
         )
         if settings.redis_url:
             from graphdock.server.adapters.redis.bus import RedisEventBus

@@ -8,8 +8,28 @@ from collections.abc import Sequence
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+from graphdock.server.adapters.sealed import Boxed, SealedMetadata
 
-class PostgresCheckpointer(AsyncPostgresSaver):
+
+class PostgresCheckpointer(SealedMetadata, AsyncPostgresSaver):
+    async def aput(self, config, checkpoint, metadata, new_versions):
+        """With a codec, no channel value stays inline in the checkpoint's JSON row (where
+        langgraph keeps strings and numbers): each goes to the blobs, sealed. An unchanged
+        one is written again under its version (a no-op when it is there already)."""
+        if self.codec is not None and self.codec.seals_blobs:
+            values = dict(checkpoint["channel_values"])
+            versions = dict(new_versions)
+            for name, value in values.items():
+                version = checkpoint["channel_versions"].get(name)
+                if version is not None and (
+                    value is None or isinstance(value, str | int | float | bool)
+                ):
+                    values[name] = Boxed(value)
+                    versions.setdefault(name, version)
+            checkpoint = {**checkpoint, "channel_values": values}
+            new_versions = versions
+        return await super().aput(config, checkpoint, metadata, new_versions)
+
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         src, dst = str(source_thread_id), str(target_thread_id)
         async with self._cursor() as cur, cur.connection.transaction():

@@ -1,4 +1,9 @@
-"""The Storage and Queue ports on SQLAlchemy Core (async): SQLite and PostgreSQL."""
+"""The Storage and Queue ports on SQLAlchemy Core (async): SQLite and PostgreSQL.
+
+Opened with a codec (encryption at rest), every JSON document column is sealed by it on
+the way in and opened on the way out; which documents it seals, and how, is the codec's
+business. Without one, nothing is touched.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,13 @@ def _aware(value: Any) -> Any:
 
 def _record(row: sa.Row) -> dict[str, Any]:
     return {k: _aware(v) for k, v in row._mapping.items()}
+
+
+# The JSON document columns of each table: what a codec seals.
+DOCUMENTS = {
+    table.name: frozenset(c.name for c in table.columns if isinstance(c.type, sa.JSON))
+    for table in (t.assistants, t.assistant_versions, t.threads, t.runs, t.crons)
+}
 
 
 def _by_id(table: sa.Table, column: sa.Column) -> sa.Select:
@@ -66,16 +78,37 @@ INSERT = {
 
 
 class SqlTransaction:
-    def __init__(self, conn: AsyncConnection):
+    def __init__(self, conn: AsyncConnection, codec: Any = None):
         self.conn = conn
         self.dialect = conn.dialect.name
+        self.codec = codec
+
+    async def _seal(self, table: sa.Table, values: dict) -> dict:
+        if self.codec is None:
+            return values
+        documents = DOCUMENTS[table.name]
+        out = dict(values)
+        for name, value in values.items():
+            if name in documents:
+                out[name] = await self.codec.seal(table.name, name, value)
+        return out
+
+    async def _open(self, records: list[dict]) -> list[dict]:
+        if self.codec is not None:
+            for record in records:
+                await self.codec.open_record(record)
+        return records
 
     async def _one(self, stmt, params: dict | None = None) -> dict | None:
         row = (await self.conn.execute(stmt, params)).first()
-        return _record(row) if row is not None else None
+        if row is None:
+            return None
+        record = _record(row)
+        return record if self.codec is None else (await self._open([record]))[0]
 
-    async def _all(self, stmt) -> list[dict]:
-        return [_record(r) for r in (await self.conn.execute(stmt))]
+    async def _all(self, stmt, params: dict | None = None) -> list[dict]:
+        records = [_record(r) for r in (await self.conn.execute(stmt, params))]
+        return records if self.codec is None else await self._open(records)
 
     async def _scalar(self, stmt, params: dict | None = None) -> Any:
         return (await self.conn.execute(stmt, params)).scalar()
@@ -89,7 +122,7 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- assistants
     async def insert_assistant(self, record: dict) -> None:
-        await self.conn.execute(INSERT[t.assistants], record)
+        await self.conn.execute(INSERT[t.assistants], await self._seal(t.assistants, record))
 
     async def insert_assistant_if_absent(self, record: dict) -> bool:
         """Several processes starting at once may all add the same system assistant; the
@@ -98,6 +131,7 @@ class SqlTransaction:
         statement = dialect_insert(t.assistants).on_conflict_do_nothing(
             index_elements=[t.assistants.c.assistant_id]
         )
+        record = await self._seal(t.assistants, record)
         return (await self.conn.execute(statement, record)).rowcount == 1
 
     async def get_assistant(self, assistant_id: str, access: dict | None = None) -> dict | None:
@@ -112,6 +146,7 @@ class SqlTransaction:
 
     async def update_assistant(self, assistant_id: str, values: dict) -> None:
         a = t.assistants
+        values = await self._seal(a, values)
         await self.conn.execute(a.update().where(a.c.assistant_id == assistant_id).values(**values))
 
     async def delete_assistant(self, assistant_id: str, access: dict | None = None) -> bool:
@@ -157,6 +192,7 @@ class SqlTransaction:
         return await self._scalar(sa.select(sa.func.count()).select_from(a).where(where))
 
     async def insert_assistant_version(self, record: dict) -> None:
+        record = await self._seal(t.assistant_versions, record)
         await self.conn.execute(INSERT[t.assistant_versions], record)
 
     async def get_assistant_version(self, assistant_id: str, version: int) -> dict | None:
@@ -187,7 +223,7 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- threads
     async def insert_thread(self, record: dict) -> None:
-        await self.conn.execute(INSERT[t.threads], record)
+        await self.conn.execute(INSERT[t.threads], await self._seal(t.threads, record))
 
     async def get_thread(self, thread_id: str, access: dict | None = None, *, lock: bool = False):
         if not access and not (lock and self.dialect == "postgresql"):
@@ -201,6 +237,7 @@ class SqlTransaction:
         return await self._one(stmt)
 
     async def update_thread(self, thread_id: str, values: dict) -> None:
+        values = await self._seal(t.threads, values)
         await self.conn.execute(UPDATE_THREAD, {**values, "p_id": thread_id})
 
     async def delete_thread(self, thread_id: str, access: dict | None = None) -> bool:
@@ -261,7 +298,7 @@ class SqlTransaction:
 
     # ---------------------------------------------------------------- runs
     async def insert_run(self, record: dict) -> None:
-        await self.conn.execute(INSERT[t.runs], record)
+        await self.conn.execute(INSERT[t.runs], await self._seal(t.runs, record))
 
     async def get_run(self, run_id: str, thread_id: str | None = None) -> dict | None:
         if thread_id is None:
@@ -269,6 +306,7 @@ class SqlTransaction:
         return await self._one(GET_RUN_IN_THREAD, {"p_id": run_id, "p_thread": thread_id})
 
     async def update_run(self, run_id: str, values: dict) -> bool:
+        values = await self._seal(t.runs, values)
         res = await self.conn.execute(UPDATE_RUN, {**values, "p_id": run_id})
         return bool(res.rowcount)
 
@@ -285,7 +323,7 @@ class SqlTransaction:
         return await self._all(stmt)
 
     async def active_runs(self, thread_id: str) -> list[dict]:
-        return [_record(r) for r in await self.conn.execute(ACTIVE_RUNS, {"p_thread": thread_id})]
+        return await self._all(ACTIVE_RUNS, {"p_thread": thread_id})
 
     async def runs_with_status(self, statuses: Sequence[str]) -> list[dict]:
         r = t.runs
@@ -293,9 +331,23 @@ class SqlTransaction:
             sa.select(r).where(r.c.status.in_(list(statuses))).order_by(r.c.created_at)
         )
 
+    # ---------------------------------------------------------------- the server's own
+    async def get_setting(self, name: str) -> Any:
+        s = t.server_settings
+        row = (await self.conn.execute(sa.select(s.c.value).where(s.c.name == name))).first()
+        return row[0] if row is not None else None
+
+    async def put_setting(self, name: str, value: Any) -> None:
+        s = t.server_settings
+        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(s).values(name=name, value=value)
+        await self.conn.execute(
+            statement.on_conflict_do_update(index_elements=[s.c.name], set_={"value": value})
+        )
+
     # ---------------------------------------------------------------- crons
     async def insert_cron(self, record: dict) -> None:
-        await self.conn.execute(INSERT[t.crons], record)
+        await self.conn.execute(INSERT[t.crons], await self._seal(t.crons, record))
 
     async def get_cron(self, cron_id: str, access: dict | None = None):
         c = t.crons
@@ -305,6 +357,7 @@ class SqlTransaction:
 
     async def update_cron(self, cron_id: str, values: dict) -> None:
         c = t.crons
+        values = await self._seal(c, values)
         await self.conn.execute(c.update().where(c.c.cron_id == cron_id).values(**values))
 
     async def delete_cron(self, cron_id: str, access: dict | None = None) -> bool:
@@ -393,8 +446,11 @@ class _InlineConnection:
 class SqlStorage:
     """Storage and Queue over an async engine (Postgres) or an inline SQLite engine."""
 
-    def __init__(self, engine: AsyncEngine | sa.Engine, lock: asyncio.Lock | None = None):
+    def __init__(
+        self, engine: AsyncEngine | sa.Engine, lock: asyncio.Lock | None = None, codec: Any = None
+    ):
         self.engine = engine
+        self.codec = codec
         self.dialect = engine.dialect.name
         self.inline = isinstance(engine, sa.Engine)
         # On SQLite every connection of this process takes turns through one lock: when two
@@ -405,11 +461,11 @@ class SqlStorage:
     async def begin(self) -> AsyncIterator[SqlTransaction]:
         if not self.inline:
             async with self.engine.begin() as conn:
-                yield SqlTransaction(conn)
+                yield SqlTransaction(conn, self.codec)
             return
         async with self.lock:
             with self.engine.begin() as conn:
-                yield SqlTransaction(_InlineConnection(conn))
+                yield SqlTransaction(_InlineConnection(conn), self.codec)
 
     async def close(self) -> None:
         result = self.engine.dispose()
@@ -474,7 +530,8 @@ class SqlStorage:
         }
         async with self.begin() as tx:
             rows = (await tx.conn.execute(self._claim_statement, params)).all()
-            runs = sorted((_record(row) for row in rows), key=lambda run: run["created_at"])
+            runs = await tx._open([_record(row) for row in rows])
+            runs.sort(key=lambda run: run["created_at"])
             next_due = None
             if len(runs) < limit:
                 next_due = _aware(await tx._scalar(NEXT_DUE, {"p_now": now}))

@@ -100,6 +100,14 @@ crons = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
 )
 
+# What the server records about itself (the encryption key check): name -> JSON.
+server_settings = sa.Table(
+    "server_settings",
+    metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("value", Document, nullable=False),
+)
+
 sa.Index("ix_threads_created_at", threads.c.created_at)
 sa.Index("ix_threads_status", threads.c.status)
 sa.Index("ix_runs_thread_created", runs.c.thread_id, runs.c.created_at)

@@ -6,14 +6,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from graphdock.server.adapters.sealed import SealedMetadata
 from graphdock.server.adapters.sqlite.inline import InlineConnection
 
 
-class SqliteCheckpointer(AsyncSqliteSaver):
+class SqliteCheckpointer(SealedMetadata, AsyncSqliteSaver):
     async def _script(self, sql: str, params: Sequence) -> None:
         await self.setup()
         async with self.lock:
@@ -70,16 +72,18 @@ class SqliteCheckpointer(AsyncSqliteSaver):
 
 @contextlib.asynccontextmanager
 async def open_checkpointer(
-    path: Path | str, *, inline: bool = True
+    path: Path | str, *, inline: bool = True, serde: Any = None, codec: Any = None
 ) -> AsyncIterator[SqliteCheckpointer]:
     """The checkpointer the embedded server runs graphs on (bench/run.py's floor opens the
     same one). `inline`: statements run on the event loop (see `inline.py`); otherwise on
-    aiosqlite's thread, as langgraph's stock saver runs them."""
+    aiosqlite's thread, as langgraph's stock saver runs them. `serde` / `codec`: how
+    checkpoints and their metadata are serialized and sealed (app.py decides)."""
     conn = InlineConnection.connect(path) if inline else await aiosqlite.connect(path)
     try:
         await conn.execute("PRAGMA busy_timeout=30000")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        checkpointer = SqliteCheckpointer(conn)
+        checkpointer = SqliteCheckpointer(conn, serde=serde)
+        checkpointer.codec = codec
         await checkpointer.setup()
         yield checkpointer
     finally:

@@ -148,7 +148,7 @@ async def _assistant_graph(
         if getattr(exc, "status", None) == 404:
             raise ApiError(404, "Not Found") from None
         raise
-    return assistant, await svc.assistants.described_graph(assistant)
+    return assistant, await svc.assistants.described_graph(assistant, caller.ctx.user)
 
 
 def xray_level(xray: str) -> int | bool:

@@ -1,5 +1,8 @@
-"""/ok, /info, /metrics, /docs: is the server up, what is it, how busy is it, what does it
-serve. All public, as the reference's meta routes are."""
+"""/ok, /info, /metrics, /docs, /openapi.json: is the server up, what is it, how busy is it,
+what does it serve. All public, as the reference's meta routes are. `health` (/ok and /)
+is always served; `fixed` (/metrics, /docs) and `router` (/info, /openapi.json) go with
+`http.disable_meta`. A user's `http.app` may shadow `/`, /info and /openapi.json, never
+/ok, /metrics or /docs (as on the official server)."""
 
 from __future__ import annotations
 
@@ -13,13 +16,21 @@ from graphdock.server.api.deps import services
 from graphdock.server.api.responses import json_response
 from graphdock.server.api.routing import BodyStats, api_router
 
+health = api_router(tags=["System"])
+root = api_router(tags=["System"])
+fixed = api_router(tags=["System"])
 router = api_router(tags=["System"])
 
 
-@router.get("/ok", summary="Health Check")
-@router.get("/", include_in_schema=False)
+@health.get("/ok", summary="Health Check")
 @public
 async def ok(request: Request):
+    return json_response({"ok": True, "services": {}})
+
+
+@root.get("/", include_in_schema=False)
+@public
+async def root_ok(request: Request):
     return json_response({"ok": True, "services": {}})
 
 
@@ -29,10 +40,11 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(request.app.openapi())
 
 
-@router.get("/docs", include_in_schema=False)
+@fixed.get("/docs", include_in_schema=False)
 @public
 async def docs(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{request.app.title} - docs")
+    openapi_url = request.scope.get("root_path", "") + "/openapi.json"
+    return get_swagger_ui_html(openapi_url=openapi_url, title=f"{request.app.title} - docs")
 
 
 @router.get("/info", summary="Server Information")
@@ -47,9 +59,9 @@ async def info(request: Request):
             "langgraph_py_version": getattr(langgraph.version, "__version__", None),
             "flags": {
                 "assistants": True,
-                "crons": "crons" not in svc.config.http.disabled,
+                "crons": "crons" in request.app.state.route_groups,
                 "langsmith": False,
-                "store": "store" not in svc.config.http.disabled,
+                "store": "store" in request.app.state.route_groups,
             },
             "host": {
                 "kind": "self-hosted",
@@ -63,7 +75,7 @@ async def info(request: Request):
     )
 
 
-@router.get("/metrics", summary="System Metrics")
+@fixed.get("/metrics", summary="System Metrics")
 @public
 async def metrics(request: Request, format: str = "prometheus"):
     svc = services(request)

@@ -132,13 +132,13 @@ def main(argv: list[str] | None = None) -> int:
             print("graphdock: --workers needs --database-url and --redis-url", file=sys.stderr)
             return 2
         settings.jobs = False
-    auth_line = _check_auth(args, config)
+    auth_line = _check_auth(args, config, settings)
     if auth_line is None:
         return 2
     from graphdock.server.encryption import EncryptionSetupError, load_codec
 
     try:
-        codec = load_codec(config)
+        codec = load_codec(config, settings)
     except EncryptionSetupError as exc:
         print(f"graphdock: {exc}", file=sys.stderr)
         return 2
@@ -244,21 +244,21 @@ def _stop_workers(children: list[subprocess.Popen], timeout: float) -> None:
             child.wait()
 
 
-def _check_auth(args, config) -> str | None:
+def _check_auth(args, config, settings) -> str | None:
     """The startup line about auth, or None (after saying why) when the server must not start:
     `serve` needs API keys or custom auth unless told --no-auth / GRAPHDOCK_AUTH=off."""
-    from graphdock.server.api.auth import AuthSetupError, Security, auth_disabled
+    from graphdock.server.api.auth import AuthSetupError, Security
     from graphdock.server.api.limits import RateLimiter
 
     if args.no_auth:
-        os.environ["GRAPHDOCK_AUTH"] = "off"  # the reloader's server process reads it too
+        settings.auth = "off"  # the settings travel to the reloader's server process
     try:
-        security = Security.from_config(config)
-        limiter = RateLimiter.parse(os.environ.get("GRAPHDOCK_RATE_LIMIT"))
+        security = Security.from_config(config, settings)
+        limiter = RateLimiter.parse(settings.rate_limit)
     except (AuthSetupError, ValueError) as exc:
         print(f"graphdock: {exc}", file=sys.stderr)
         return None
-    if args.command == "serve" and not security.enabled and not auth_disabled():
+    if args.command == "serve" and not security.enabled and not settings.auth_off:
         print(
             "graphdock: serve refuses to start without auth: set GRAPHDOCK_API_KEYS (or "
             "GRAPHDOCK_API_KEYS_FILE), or name a custom auth in langgraph.json (auth.path), "
@@ -267,7 +267,7 @@ def _check_auth(args, config) -> str | None:
         )
         return None
     line = f"  auth:  {security.describe()}"
-    if not security.enabled and auth_disabled():
+    if not security.enabled and settings.auth_off:
         line += " (--no-auth / GRAPHDOCK_AUTH=off)"
     if limiter is not None:
         line += f"; rate limit: {limiter.limit} requests per {limiter.period:g} s per caller"

@@ -235,9 +235,10 @@ async def test_what_is_stored_is_ciphertext_and_reads_back_plain(server_process,
 
 def test_a_bad_aes_key_is_refused_at_start(tmp_path):
     from graphdock.server.encryption import EncryptionSetupError, load_codec
+    from graphdock.server.settings import Settings
 
     config = type("C", (), {"encryption_path": None})()
     with pytest.raises(EncryptionSetupError, match="16, 24 or 32 bytes"):
-        load_codec(config, {"LANGGRAPH_AES_KEY": "short"})
+        load_codec(config, Settings(aes_key="short"))
     with pytest.raises(EncryptionSetupError, match="graph_id cannot be encrypted"):
-        load_codec(config, {"LANGGRAPH_AES_KEY": "k" * 16, "LANGGRAPH_AES_JSON_KEYS": "graph_id"})
+        load_codec(config, Settings(aes_key="k" * 16, aes_json_keys="graph_id"))

@@ -45,7 +45,7 @@ async def open_services(
     config = config or load_config(settings.config_path)
     apply_env(config)
     graphs = GraphRegistry.load(config)
-    codec = codec or load_codec(config)
+    codec = codec or load_codec(config, settings)
     async with contextlib.AsyncExitStack() as stack:
         backend = await stack.enter_async_context(open_backend(settings, config, codec))
         await _check_encryption(backend.storage, codec)
@@ -117,7 +117,7 @@ def _self_url(settings: Settings) -> str:
     """This server's own address, for webhooks given as a path: GRAPHDOCK_SELF_URL, else
     the port it serves on, over loopback."""
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return os.environ.get("GRAPHDOCK_SELF_URL") or f"http://{host}:{settings.port}"
+    return settings.self_url or f"http://{host}:{settings.port}"
 
 
 async def _check_encryption(storage: Any, codec: Any) -> None:
@@ -201,10 +201,10 @@ def create_app(settings: Settings, config: Config | None = None) -> Served:
     )
     from graphdock.server.encryption import load_codec
 
-    codec = load_codec(loaded)
+    codec = load_codec(loaded, settings)
     api.state.gate = Gate(
-        Security.from_config(loaded, os.environ),
-        RateLimiter.parse(os.environ.get("GRAPHDOCK_RATE_LIMIT")),
+        Security.from_config(loaded, settings),
+        RateLimiter.parse(settings.rate_limit),
         getattr(codec.cipher, "encryption", None) if codec is not None else None,
     )
     errors.install(api)

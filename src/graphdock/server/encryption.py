@@ -41,6 +41,7 @@ from typing import Any
 import orjson
 
 from graphdock.server.services.errors import ServiceError
+from graphdock.server.settings import Settings
 
 MARKER = "__encryption_context__"
 WRAPPED = "__graphdock_value__"  # a document that is not an object, sealed as one
@@ -382,11 +383,10 @@ async def check_key(codec: DocumentCodec | None, recorded: dict[str, Any] | None
     return None
 
 
-def load_codec(config: Any, environ: Mapping[str, str] | None = None) -> DocumentCodec | None:
+def load_codec(config: Any, settings: Settings) -> DocumentCodec | None:
     """The codec `encryption.path` or `LANGGRAPH_AES_KEY` asks for (None: no encryption)."""
-    environ = os.environ if environ is None else environ
-    key = environ.get("LANGGRAPH_AES_KEY")
-    json_keys = environ.get("LANGGRAPH_AES_JSON_KEYS", "")
+    key = settings.aes_key
+    json_keys = settings.aes_json_keys or ""
     if config.encryption_path:
         if key:
             raise EncryptionSetupError(

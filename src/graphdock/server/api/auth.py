@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import inspect
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from starlette.requests import HTTPConnection, Request
 
 from graphdock.server.api.errors import ApiError
 from graphdock.server.services.context import AuthUser
+from graphdock.server.settings import Settings
 
 log = logging.getLogger("graphdock.auth")
 
@@ -118,12 +118,11 @@ def normalize_user(result: Any) -> AuthUser:
 
 
 # ---------------------------------------------------------------- set-up
-def read_api_keys(environ: Mapping[str, str] | None = None) -> list[str]:
+def read_api_keys(settings: Settings) -> list[str]:
     """Keys from GRAPHDOCK_API_KEYS (comma-separated) and GRAPHDOCK_API_KEYS_FILE (one a
     line; blank lines and `#` comments skipped)."""
-    environ = os.environ if environ is None else environ
-    keys = [k.strip() for k in environ.get("GRAPHDOCK_API_KEYS", "").split(",")]
-    path = environ.get("GRAPHDOCK_API_KEYS_FILE")
+    keys = [k.strip() for k in (settings.api_keys or "").split(",")]
+    path = settings.api_keys_file
     if path:
         try:
             lines = Path(path).read_text().splitlines()
@@ -133,11 +132,6 @@ def read_api_keys(environ: Mapping[str, str] | None = None) -> list[str]:
             ) from None
         keys += [line.strip() for line in lines if not line.strip().startswith("#")]
     return [k for k in dict.fromkeys(keys) if k]
-
-
-def auth_disabled(environ: Mapping[str, str] | None = None) -> bool:
-    environ = os.environ if environ is None else environ
-    return environ.get("GRAPHDOCK_AUTH", "").strip().lower() in ("off", "false", "0", "no", "none")
 
 
 def load_auth(path: str, base_dir: Path) -> Any:
@@ -165,11 +159,10 @@ class Security:
     _params: frozenset[str] = frozenset()
 
     @classmethod
-    def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> Security:
-        environ = os.environ if environ is None else environ
+    def from_config(cls, config: Any, settings: Settings) -> Security:
         sec = cls()
-        if not auth_disabled(environ):
-            sec.api_keys = [k.encode() for k in read_api_keys(environ)]
+        if not settings.auth_off:
+            sec.api_keys = [k.encode() for k in read_api_keys(settings)]
         auth_cfg = getattr(config, "auth", None)
         if auth_cfg is not None and auth_cfg.path:
             from graphdock.server import loader

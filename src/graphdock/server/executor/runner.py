@@ -3,6 +3,11 @@
 The graph runs in a task of its own so that a cancel signal (from the API, a multitask
 strategy, or a dropped client) stops it promptly, even mid-node, and the run is recorded as
 interrupted, rolled back or deleted as the signal asked.
+
+Every write of the run (checkpoints, events, its end) carries the attempt's lease as its
+fence: an attempt whose lease is lost stops at its next write and records nothing. While
+the database or the event bus cannot be reached, the run's writes wait for it as long as
+the lease holds.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from langgraph.types import Command, Send
 
 from graphdock import __version__
 from graphdock.server import serde
+from graphdock.server.executor.lease import Lease, LeaseLost
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
+from graphdock.server.ports.errors import StaleAttempt, Unavailable
+from graphdock.server.ports.storage import FENCE_KEY
 from graphdock.server.services import clock
 from graphdock.server.services.graphs import GraphRegistry
 from graphdock.server.services.runs import RESULT_EVENT, RunService
@@ -70,8 +78,32 @@ class RunExecutor:
         self.bus = bus
         self.webhooks = webhooks
         self.run_timeout = run_timeout
+        self._leases: dict[tuple[str, int], Lease] = {}
 
-    async def execute(self, run: dict) -> None:
+    async def execute(self, run: dict, lease: Lease | None = None) -> None:
+        """Execute one attempt of `run` (without a lease: one that never runs out)."""
+        lease = lease or Lease(run["run_id"], run["attempt"], float("inf"))
+        key = (run["run_id"], run["attempt"])
+        self._leases[key] = lease
+        try:
+            await self._attempt(run, lease)
+        except (LeaseLost, StaleAttempt) as exc:
+            lease.lose(str(exc))
+        except asyncio.CancelledError:
+            if lease.lost is None:
+                raise
+        finally:
+            del self._leases[key]
+        if lease.lost is not None:
+            log.warning(
+                "run %s: attempt %d stopped here and recorded nothing, %s; it resumes from its "
+                "last checkpoint elsewhere", run["run_id"], run["attempt"], lease.lost,
+            )  # fmt: skip
+
+    def _lease(self, run: dict) -> Lease:
+        return self._leases[run["run_id"], run["attempt"]]
+
+    async def _attempt(self, run: dict, lease: Lease) -> None:
         run_id = run["run_id"]
         started_at = clock.now()
         state: dict[str, Any] = {"cancel": None}
@@ -98,28 +130,48 @@ class RunExecutor:
             except TimeoutError:
                 status, error = "timeout", {"error": "TimeoutError", "message": ""}
             except asyncio.CancelledError:
-                if state["cancel"] is None:
-                    raise  # the server is stopping: the run is handed back below
+                if state["cancel"] is None or lease.lost is not None:
+                    raise  # stopping, or the lease is lost: see below
                 status, error = (
                     "interrupted",
                     {"error": "UserInterrupt", "message": CANCELLED},
                 )
+            except (LeaseLost, StaleAttempt):
+                raise
+            except Unavailable as exc:
+                # The database or the bus failed the graph mid-step: not the graph's error.
+                # Back to the queue; it resumes from its last checkpoint.
+                log.warning("run %s: handed back to the queue, %s", run_id, exc.detail)
+                await lease.persist(lambda: self.runs.release(run, fence=lease))
+                return
             except Exception as exc:
                 status, error = "error", {"error": type(exc).__name__, "message": str(exc)}
                 await self._publish(run, "error", serde.dumps(error))
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, LeaseLost, StaleAttempt) as exc:
             if graph_task is not None and not graph_task.done():
                 graph_task.cancel()
-            remove_handler()
-            await self.runs.release(run)  # shutting down: back to pending, resumed at next start
+            if isinstance(exc, asyncio.CancelledError) and lease.lost is None:
+                # shutting down: back to pending, resumed at the next start
+                await self.runs.release(run, fence=lease)
             raise
-        remove_handler()
+        finally:
+            remove_handler()
         await self._finish(run, status, error, state["cancel"], outcome, started_at)
 
     async def _publish(self, run: dict, event: str, data: bytes) -> None:
-        await self.bus.publish(run_channel(run["run_id"]), event, data)
-        if await self.bus.has_channel(thread_channel(run["thread_id"])):
-            await self.bus.publish(thread_channel(run["thread_id"]), event, data)
+        """To the run's stream, and to its thread's if someone follows that."""
+        await self._publish_run(run, event, data)
+        lease = self._lease(run)
+        thread = thread_channel(run["thread_id"])
+        if await lease.persist(lambda: self.bus.has_channel(thread)):
+            await lease.persist(lambda: self.bus.publish(thread, event, data, fence=lease))
+
+    async def _publish_run(self, run: dict, event: str, data: bytes) -> None:
+        lease = self._lease(run)
+        channel = run_channel(run["run_id"])
+        if await lease.persist(lambda: self.bus.publish(channel, event, data, fence=lease)) is None:
+            lease.lose("a later attempt of the run publishes its events")
+            lease.check()
 
     def _config(self, run: dict, assistant: dict) -> tuple[dict, dict]:
         kwargs = run["kwargs"]
@@ -156,9 +208,11 @@ class RunExecutor:
 
     async def _run_graph(self, run: dict, outcome: dict) -> None:
         kwargs = run["kwargs"]
-        assistant = await self.runs.assistant_record(run["assistant_id"])
+        lease = self._lease(run)
+        assistant = await lease.persist(lambda: self.runs.assistant_record(run["assistant_id"]))
         entry = self.graphs.get(assistant["graph_id"])
         config, context = self._config(run, assistant)
+        config["configurable"][FENCE_KEY] = lease  # the checkpointer fences the run's writes
         state_config = {
             **config,
             "configurable": {
@@ -237,6 +291,7 @@ class RunExecutor:
             assistant = await self.runs.assistant_record(run["assistant_id"])
             config, _ = self._config(run, assistant)
             config["configurable"].pop("checkpoint_id", None)
+            config["configurable"][FENCE_KEY] = self._lease(run)  # waits out an outage
             async with self.graphs.get(assistant["graph_id"]).open(
                 config, checkpointer=self.checkpointer, store=self.store
             ) as graph:
@@ -256,10 +311,12 @@ class RunExecutor:
     ) -> None:
         run_id, thread_id = run["run_id"], run["thread_id"]
         temporary = run["kwargs"].get("temporary")
+        lease = self._lease(run)
+        lease.check()
         if cancel == "rollback":
-            await self.checkpointer.adelete_for_runs([run_id])
+            await lease.persist(lambda: self.checkpointer.adelete_for_runs([run_id]))
         if cancel == "delete":
-            await self.runs.settle_thread(thread_id)
+            await lease.persist(lambda: self.runs.settle_thread(thread_id))
             await self._close(run, None)
             return
         values = outcome["last_values"]
@@ -283,8 +340,14 @@ class RunExecutor:
                 "error": None if cancel == "rollback" else error,
                 "status": _thread_status_after(status, cancel, snapshot),
             }
-        await self.runs.mark_finished(
-            run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
+        await lease.persist(
+            lambda: self.runs.mark_finished(
+                run,
+                status=status,
+                thread_values=thread_values,
+                delete_run=cancel == "rollback",
+                fence=lease,
+            )
         )
         if status == "error":
             result = {"__error__": error}
@@ -305,18 +368,20 @@ class RunExecutor:
                 payload["error"] = error
             self.webhooks.send(webhook, payload)
         if temporary:
-            await self.runs.delete_temporary_thread(thread_id)
+            await lease.persist(lambda: self.runs.delete_temporary_thread(thread_id))
 
     async def _close(self, run: dict, result: bytes | None) -> None:
         if result is not None:
-            await self.bus.publish(run_channel(run["run_id"]), RESULT_EVENT, result)
-        await self.bus.close_channel(run_channel(run["run_id"]))
-        if await self.bus.has_channel(thread_channel(run["thread_id"])):
-            await self.bus.publish(
-                thread_channel(run["thread_id"]),
-                "metadata",
-                serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
-            )
+            await self._publish_run(run, RESULT_EVENT, result)
+        lease = self._lease(run)
+        channel = run_channel(run["run_id"])
+        if not await lease.persist(lambda: self.bus.close_channel(channel, fence=lease)):
+            lease.lose("a later attempt of the run publishes its events")
+            lease.check()
+        thread = thread_channel(run["thread_id"])
+        if await lease.persist(lambda: self.bus.has_channel(thread)):
+            done = serde.dumps({"status": "run_done", "run_id": run["run_id"]})
+            await lease.persist(lambda: self.bus.publish(thread, "metadata", done, fence=lease))
 
 
 def _needs_snapshot(kwargs: dict, last_values: Any) -> bool:

@@ -3,6 +3,11 @@
 A new run wakes the pool through the bus at once; the timed wait is only the fallback for
 runs scheduled in the future (`after_seconds`) and for runs created by other processes when
 no wake-up can reach us.
+
+Each run executes under a `Lease` (lease.py), renewed by the heartbeat. A run whose lease
+ran out by this process's clock (the process was paused, or could not reach the database to
+renew it), or that the heartbeat finds re-queued or run by another attempt, is stopped here
+at once and records nothing: another worker resumes it from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from datetime import timedelta
 
+from graphdock.server.executor.lease import Lease
 from graphdock.server.executor.runner import RunExecutor
 from graphdock.server.ports.bus import EventBus
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.ports.storage import Queue
 from graphdock.server.services import clock
 
@@ -42,6 +50,7 @@ class WorkerPool:
         self.max_attempts = max_attempts
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._active: dict[str, asyncio.Task] = {}
+        self._leases: dict[str, Lease] = {}
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
         # The last claim filled every free slot, so runs may be waiting for one. Not derivable
@@ -91,12 +100,12 @@ class WorkerPool:
                 timeout = self.poll_interval
                 free = self.concurrency - len(self._active)
                 if free > 0:
+                    asked_at = time.monotonic()
                     claim = await self.queue.claim(
                         self.worker_id, clock.now(), self.lease_seconds, free
                     )
                     for run in claim.runs:
-                        task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
-                        self._active[run["run_id"]] = task
+                        self._start(run, Lease.starting(run, self.lease_seconds, asked_at))
                     self._backlog = len(claim.runs) == free
                     if claim.next_due is not None:
                         due_in = (claim.next_due - clock.now()).total_seconds()
@@ -104,31 +113,43 @@ class WorkerPool:
                 await self.bus.wait_for_work(timeout)
             except asyncio.CancelledError:
                 raise
+            except Unavailable as exc:
+                log.warning("claiming runs failed: %s", exc.detail)
+                await asyncio.sleep(self.poll_interval)
             except Exception:
                 log.exception("claiming runs failed; retrying")
                 await asyncio.sleep(self.poll_interval)
 
-    async def _execute(self, run: dict) -> None:
+    def _start(self, run: dict, lease: Lease) -> None:
+        run_id = run["run_id"]
+        earlier = self._active.get(run_id)
+        if earlier is not None:  # an attempt of ours stalled past its lease, still stopping
+            self._leases[run_id].lose("the run was claimed again")
+            earlier.cancel()
+        self._leases[run_id] = lease
+        self._active[run_id] = asyncio.create_task(self._execute(run, lease), name=f"run-{run_id}")
+
+    async def _execute(self, run: dict, lease: Lease) -> None:
         try:
-            await self.executor.execute(run)
+            await self.executor.execute(run, lease)
         except asyncio.CancelledError:
             pass
         except Exception:
             log.exception("run %s failed outside its graph", run["run_id"])
         finally:
-            self._active.pop(run["run_id"], None)
+            if self._leases.get(run["run_id"]) is lease:
+                del self._leases[run["run_id"]]
+                self._active.pop(run["run_id"], None)
             if self._backlog:
                 self.bus.wake_workers()  # a slot is free for a run the last claim left behind
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
+            self._stop_lost()  # first: after a pause, before anything else of ours runs on
             try:
-                until = clock.now() + timedelta(seconds=self.lease_seconds)
-                active = list(self._active)
-                held = await self.queue.heartbeat(active, self.worker_id, until)
-                if held is not None and len(held) < len(active):
-                    await self._drop_taken_over([r for r in active if r not in held])
+                async with asyncio.timeout(self.lease_seconds / 3):
+                    await self._renew()
                 if self._stopping:
                     continue  # draining: keep our leases, leave sweeping to the others
                 for run in await self.queue.requeue_expired(clock.now(), self.max_attempts):
@@ -140,19 +161,36 @@ class WorkerPool:
                         await self._fail_lost(run)
             except asyncio.CancelledError:
                 raise
+            except (Unavailable, TimeoutError) as exc:
+                reason = exc.detail if isinstance(exc, Unavailable) else "the database is slow"
+                log.warning("heartbeat failed (%s); leases run out unless renewed in time", reason)
             except Exception:
                 log.exception("heartbeat failed")
 
-    async def _drop_taken_over(self, run_ids: list[str]) -> None:
-        """Runs another worker took over (this process stalled past its lease) stop here, so
-        no step runs twice at once; the other worker goes on from the last checkpoint."""
-        taken_over = getattr(self.queue, "taken_over", None)
-        if taken_over is None:
+    async def _renew(self) -> None:
+        leases = [lease for lease in self._leases.values() if lease.held]
+        if not leases:
             return
-        for run_id in await taken_over(run_ids, self.worker_id):
+        sent_at = time.monotonic()  # before `until`: our deadline falls before the database's
+        until = clock.now() + timedelta(seconds=self.lease_seconds)
+        held = await self.queue.heartbeat(leases, self.worker_id, until)
+        for lease in leases:
+            if lease.run_id in held:
+                lease.renewed(sent_at)
+        missing = [lease for lease in leases if lease.run_id not in held]
+        if missing:
+            stale = set(await self.queue.stale(missing))
+            for lease in missing:
+                if lease.run_id in stale:
+                    lease.lose("the run was re-queued or taken over by another worker")
+            self._stop_lost()
+
+    def _stop_lost(self) -> None:
+        """Stop the runs whose lease is gone; another worker resumes them from their last
+        checkpoint, and storage refuses whatever this one still tries to write."""
+        for run_id, lease in list(self._leases.items()):
             task = self._active.get(run_id)
-            if task is not None:
-                log.warning("run %s was taken over by another worker; stopping it here", run_id)
+            if not lease.held and task is not None and not task.done():
                 task.cancel()
 
     async def _fail_lost(self, run: dict) -> None:

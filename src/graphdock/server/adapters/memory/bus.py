@@ -9,11 +9,12 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
-from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id
+from graphdock.server.ports.bus import CancelHandler, Event, parse_event_id, run_channel
+from graphdock.server.ports.storage import Fence
 
 
 class _Log:
-    __slots__ = ("changed", "closed", "events", "expires_at", "last")
+    __slots__ = ("attempt", "changed", "closed", "events", "expires_at", "last")
 
     def __init__(self) -> None:
         self.events: list[tuple[tuple[int, int], Event]] = []
@@ -21,6 +22,7 @@ class _Log:
         self.closed = False
         self.last = (0, -1)
         self.expires_at: float | None = None
+        self.attempt = 0  # of a run's log: the highest attempt of the run that published
 
     def next_id(self) -> tuple[int, int]:
         ms = int(time.time() * 1000)
@@ -57,7 +59,21 @@ class MemoryEventBus:
             if log is not None and log.expires_at is not None and log.expires_at < now:
                 del self._logs[channel]
 
-    async def publish(self, channel: str, event: str, data: bytes) -> str:
+    def _admits(self, fence: Fence | None) -> bool:
+        """No fence, or an attempt no older than any of its run that published."""
+        if fence is None:
+            return True
+        log = self._log(run_channel(fence.run_id))
+        if fence.attempt < log.attempt:
+            return False
+        log.attempt = fence.attempt
+        return True
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, fence: Fence | None = None
+    ) -> str | None:
+        if not self._admits(fence):
+            return None
         log = self._log(channel)
         key = log.next_id()
         event_id = f"{key[0]}-{key[1]}"
@@ -65,12 +81,15 @@ class MemoryEventBus:
         log.notify()
         return event_id
 
-    async def close_channel(self, channel: str) -> None:
+    async def close_channel(self, channel: str, *, fence: Fence | None = None) -> bool:
+        if not self._admits(fence):
+            return False
         log = self._log(channel)
         log.closed = True
         log.expires_at = time.monotonic() + self.retention_seconds
         self._closing.append((log.expires_at, channel))
         log.notify()
+        return True
 
     async def has_channel(self, channel: str) -> bool:
         return channel in self._logs

@@ -1,15 +1,93 @@
-"""langgraph's Postgres checkpointer, with the thread operations the API needs and it lacks:
-copying a thread's history and deleting what one run wrote (rollback)."""
+"""langgraph's Postgres checkpointer, with the thread operations the API needs and it lacks
+(copying a thread's history, deleting what one run wrote), fenced writes, and a database
+that goes away and comes back.
+
+* A run's writes carry its Fence (adapters/fencing.py): each is made in a transaction that
+  first reads the run's row `FOR SHARE` and refuses the write of an attempt that no longer
+  holds the run. Writes without a fence (the API's) go as langgraph makes them.
+* A database that cannot be reached raises `StorageUnavailable`. Connections the pool holds
+  die with a restart: on the first such failure the pool drops its dead ones and the call is
+  tried once more. A run's own reads and writes wait for the database to come back as long
+  as its worker holds the lease (the worker stops the run when it does not).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+from graphdock.server.adapters import fencing
+from graphdock.server.adapters.postgres.errors import raising_unavailable
+from graphdock.server.ports.errors import StorageUnavailable
+
+log = logging.getLogger("graphdock.postgres")
+
+HOLDER_FOR_SHARE = fencing.HOLDER.format("%s") + " FOR SHARE"
+
 
 class PostgresCheckpointer(AsyncPostgresSaver):
+    async def aput(self, config, checkpoint, metadata, new_versions):
+        args = (config, checkpoint, metadata, new_versions)
+        return await self._call(config, super().aput, *args, write=True)
+
+    async def aput_writes(self, config, writes, task_id, task_path: str = "") -> None:
+        args = (config, writes, task_id, task_path)
+        return await self._call(config, super().aput_writes, *args, write=True)
+
+    async def aget_tuple(self, config):
+        return await self._call(config, super().aget_tuple, config)
+
+    async def _call(self, config, call, *args: Any, write: bool = False) -> Any:
+        """`call`, fenced if the config carries a run's fence, through an outage: once more
+        after dropping dead connections; for a run, for as long as its worker holds it."""
+        fence = fencing.fence_of(config)
+        delay, tries = 0.1, 0
+        while True:
+            tries += 1
+            try:
+                if fence is None:
+                    return await call(*args)
+                fencing.check_held(fence)
+                if not write:
+                    return await call(*args)
+                with fencing.writing_for(fence):
+                    return await call(*args)
+            except StorageUnavailable as exc:
+                if tries == 1:
+                    await self._drop_dead_connections()
+                    continue
+                if fence is None:
+                    raise
+                if tries == 2:
+                    log.warning("run %s waits for the database: %s", fence.run_id, exc.reason)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _drop_dead_connections(self) -> None:
+        check = getattr(self.conn, "check", None)  # a pool (not a single connection)
+        if check is not None:
+            with contextlib.suppress(Exception):
+                await check()
+
+    @contextlib.asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[Any]:
+        fence = fencing.current()
+        with raising_unavailable():
+            async with super()._cursor(pipeline=pipeline) as cur:
+                if fence is None:
+                    yield cur
+                    return
+                async with cur.connection.transaction():
+                    await cur.execute(HOLDER_FOR_SHARE, (fence.run_id,))
+                    row = await cur.fetchone() or {"status": None, "attempt": None}
+                    fencing.check_holder(fence, row["status"], row["attempt"])
+                    yield cur
+
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         src, dst = str(source_thread_id), str(target_thread_id)
         async with self._cursor() as cur, cur.connection.transaction():

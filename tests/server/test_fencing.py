@@ -54,9 +54,7 @@ def _written(client: httpx.Client, thread_id: str, run_id: str) -> dict:
 
 
 @pytest.mark.postgres_only
-def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(
-    server_process, tmp_path
-):
+def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(server_process, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
     (api,), workers = start_cluster(server_process, apis=1, workers=2)
@@ -79,8 +77,9 @@ def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(
             other = next(w for w in workers if w is not stalled)
             # Its lease runs out; the other worker re-queues the run, re-runs s4, finishes.
             _wait_for(
-                lambda: client.get(f"/threads/{thread_id}/runs/{run_id}").json()["status"]
-                == "success",
+                lambda: (
+                    client.get(f"/threads/{thread_id}/runs/{run_id}").json()["status"] == "success"
+                ),
                 "the other worker to finish the run",
             )
             before = _written(client, thread_id, run_id)
@@ -91,8 +90,10 @@ def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(
         # without writing anything (or, unfenced, its writes land).
         log_start = len(stalled.log())
         _wait_for(
-            lambda: STOPPED_LINE in stalled.log()[log_start:]
-            or _written(client, thread_id, run_id) != before,
+            lambda: (
+                STOPPED_LINE in stalled.log()[log_start:]
+                or _written(client, thread_id, run_id) != before
+            ),
             "the stalled worker to give the run up",
         )
         time.sleep(1.0)  # whatever it would still write, given the time to write it

@@ -28,13 +28,14 @@ TEST_LEASE_SECONDS = "6"
 
 class ServerProcess:
     """`backend="postgres"`: Postgres + Redis; a fresh database and Redis key prefix unless
-    `database_url` / `redis_prefix` are given (to put several processes on one database).
+    `database_url` / `redis_prefix` are given (to put several processes on one database),
+    on the machine's Redis unless `redis_url` is given.
     `command="worker"`: a `graphdock worker` (no HTTP; ready when its log says so)."""
 
     def __init__(self, data_dir: Path, config: Path = TEST_APP, *, extra_args: list[str] | None = None,
                  env: dict[str, str] | None = None, port: int | None = None, command: str = "serve",
                  backend: str = "sqlite", database_url: str | None = None,
-                 redis_prefix: str | None = None):  # fmt: skip
+                 redis_prefix: str | None = None, redis_url: str | None = None):  # fmt: skip
         self.data_dir = data_dir
         self.config = config
         self.extra_args = extra_args or []
@@ -44,6 +45,7 @@ class ServerProcess:
         self.backend = backend
         self.database_url = database_url
         self.redis_prefix = redis_prefix
+        self.redis_url = redis_url
         self.owns_database = False
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / f"{command}-{self.port}.log"
@@ -57,7 +59,8 @@ class ServerProcess:
             self.owns_database = True
         if self.redis_prefix is None:
             self.redis_prefix = scaleout.new_prefix()
-        args = ["--database-url", self.database_url, "--redis-url", scaleout.REDIS_URL]
+        redis_url = self.redis_url or scaleout.REDIS_URL
+        args = ["--database-url", self.database_url, "--redis-url", redis_url]
         env = {
             "GRAPHDOCK_REDIS_PREFIX": self.redis_prefix,
             "GRAPHDOCK_LEASE_SECONDS": TEST_LEASE_SECONDS,

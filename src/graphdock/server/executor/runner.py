@@ -152,7 +152,11 @@ class RunExecutor:
                 graph_task.cancel()
             if isinstance(exc, asyncio.CancelledError) and lease.lost is None:
                 # shutting down: back to pending, resumed at the next start
-                await self.runs.release(run, fence=lease)
+                try:
+                    await self.runs.release(run, fence=lease)
+                except Unavailable as down:
+                    log.warning("run %s: not handed back (%s); it is re-queued when its "
+                                "lease runs out", run_id, down.detail)  # fmt: skip
             raise
         finally:
             remove_handler()

@@ -40,7 +40,11 @@ class WorkerPool:
         poll_interval: float = 2.0,
         lease_seconds: float = 30.0,
         max_attempts: int = 3,
+        sole_worker: bool = False,
     ):
+        """`sole_worker`: no other process executes runs of this storage (embedded), so none
+        can take a run over; a lease that ran out by the clock (a graph that held the event
+        loop past it) is renewed, not given up."""
         self.queue = queue
         self.bus = bus
         self.executor = executor
@@ -48,6 +52,7 @@ class WorkerPool:
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
+        self.sole_worker = sole_worker
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._active: dict[str, asyncio.Task] = {}
         self._leases: dict[str, Lease] = {}
@@ -105,7 +110,10 @@ class WorkerPool:
                         self.worker_id, clock.now(), self.lease_seconds, free
                     )
                     for run in claim.runs:
-                        self._start(run, Lease.starting(run, self.lease_seconds, asked_at))
+                        lease = Lease.starting(run, self.lease_seconds, asked_at)
+                        if self.sole_worker:
+                            lease.deadline = float("inf")
+                        self._start(run, lease)
                     self._backlog = len(claim.runs) == free
                     if claim.next_due is not None:
                         due_in = (claim.next_due - clock.now()).total_seconds()

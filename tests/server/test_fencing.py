@@ -27,19 +27,9 @@ from graphdock.server.ports.errors import StaleAttempt
 from graphdock.server.ports.storage import FENCE_KEY
 from tests.server.test_scaleout import start_cluster
 from tests.support import scaleout
-from tests.support.server import TEST_APP
+from tests.support.server import TEST_APP, start_steps_run, wait_for
 
 STOPPED_LINE = "stopped here and recorded nothing"
-
-
-def _wait_for(check, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _written(client: httpx.Client, thread_id: str, run_id: str) -> dict:
@@ -56,27 +46,20 @@ def _written(client: httpx.Client, thread_id: str, run_id: str) -> dict:
 @pytest.mark.postgres_only
 def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(server_process, tmp_path):
     markers = tmp_path / "markers"
-    markers.mkdir()
     (api,), workers = start_cluster(server_process, apis=1, workers=2)
     by_pid = {w.proc.pid: w for w in workers}
     with httpx.Client(base_url=api.url, timeout=30) as client:
-        thread_id = client.post("/threads", json={}).json()["thread_id"]
-        body = {
-            "assistant_id": "steps",
-            "input": {"delay": 1.0, "marker_dir": str(markers)},
-            "durability": "sync",  # each step's checkpoint is written before the next starts
-        }
-        run = client.post(f"/threads/{thread_id}/runs", json=body).json()
-        run_id = run["run_id"]
+        # Quick steps, then a last one long enough to be caught in, even on a busy machine.
+        thread_id, run_id = start_steps_run(client, markers, delay=0.2, s4=3.0)
 
         # Pause the worker as soon as it starts the last step (s1..s3 are checkpointed).
-        first = _wait_for(lambda: list(markers.glob("s4.*")), "the last step to start")[0]
+        first = wait_for(lambda: list(markers.glob("s4.*")), "the last step to start")[0]
         stalled = by_pid[int(first.name.split(".")[1])]
         stalled.proc.send_signal(signal.SIGSTOP)
         try:
             other = next(w for w in workers if w is not stalled)
             # Its lease runs out; the other worker re-queues the run, re-runs s4, finishes.
-            _wait_for(
+            wait_for(
                 lambda: (
                     client.get(f"/threads/{thread_id}/runs/{run_id}").json()["status"] == "success"
                 ),
@@ -89,7 +72,7 @@ def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(server_
         # The stalled worker's s4 completes now: it must find out it lost the run and stop
         # without writing anything (or, unfenced, its writes land).
         log_start = len(stalled.log())
-        _wait_for(
+        wait_for(
             lambda: (
                 STOPPED_LINE in stalled.log()[log_start:]
                 or _written(client, thread_id, run_id) != before

@@ -22,6 +22,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(check, what: str, timeout: float = 60.0):
+    """`check()`'s first truthy value, polled until `timeout` (then an AssertionError that
+    says what was waited for)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def start_steps_run(
+    client: httpx.Client, markers: Path, delay: float, **delays: float
+) -> tuple[str, str]:
+    """A new thread and a run of the `steps` graph on it (four steps of `delay` seconds, or as
+    `delays` says for some, e.g. s4=3.0; each leaves a marker file in `markers` and is
+    checkpointed before the next starts): (thread, run)."""
+    markers.mkdir(parents=True, exist_ok=True)
+    thread_id = client.post("/threads", json={}).json()["thread_id"]
+    body = {
+        "assistant_id": "steps",
+        "input": {"delay": delay, "delays": delays, "marker_dir": str(markers)},
+        "durability": "sync",
+    }
+    return thread_id, client.post(f"/threads/{thread_id}/runs", json=body).json()["run_id"]
+
+
 # Scale-out servers in tests: a lost worker's runs are re-queued after this many seconds.
 TEST_LEASE_SECONDS = "6"
 

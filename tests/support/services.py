@@ -14,19 +14,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from tests.support.server import free_port
-
-
-def _wait(check, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not come up within {timeout:.0f}s")
+from tests.support.server import free_port, wait_for
 
 
 class PrivateRedis:
@@ -61,7 +51,7 @@ class PrivateRedis:
              "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        _wait(self._ping, f"redis-server on port {self.port}")
+        wait_for(self._ping, f"redis-server on port {self.port}", timeout=30)
         return self
 
     def stop(self) -> None:

@@ -100,6 +100,7 @@ class WorkerPool:
         fewer found the queue empty, so the next new run, or a run that frees a busy
         thread, wakes the pool again through the bus.
         """
+        down = False
         while not self._stopping:
             try:
                 timeout = self.poll_interval
@@ -115,6 +116,7 @@ class WorkerPool:
                             lease.deadline = float("inf")
                         self._start(run, lease)
                     self._backlog = len(claim.runs) == free
+                    down = False
                     if claim.next_due is not None:
                         due_in = (claim.next_due - clock.now()).total_seconds()
                         timeout = max(0.0, min(timeout, due_in))
@@ -122,7 +124,9 @@ class WorkerPool:
             except asyncio.CancelledError:
                 raise
             except Unavailable as exc:
-                log.warning("claiming runs failed: %s", exc.detail)
+                if not down:  # once per outage, not on every poll
+                    log.warning("claiming runs failed: %s", exc.detail)
+                down = True
                 await asyncio.sleep(self.poll_interval)
             except Exception:
                 log.exception("claiming runs failed; retrying")

@@ -3,9 +3,10 @@
 The executor puts the run's Fence into the config its graph runs with (`FENCE_KEY`), and
 langgraph hands that config to every `aput` / `aput_writes`. The checkpointers here look at
 the run's row in the same database, atomically with the write: on PostgreSQL in the write's
-own transaction, the row held `FOR SHARE` so that a claim or a sweep of the run waits for the
-write to commit (or the write, coming second, sees the run's new attempt and is refused); on
-SQLite under the one lock every statement of the process takes turns through. One indexed
+own transaction, through a function (`graphdock_fence`) that holds the row `FOR SHARE`, so
+that a claim or a sweep of the run waits for the write to commit (or the write, coming
+second, sees the run's new attempt and is refused), sent down the same pipeline as the write;
+on SQLite under the one lock every statement of the process takes turns through. One indexed
 read of one row per write; nothing at all for writes without a fence (the API's own).
 
 The fence travels from the checkpointer's `aput` to the place that opens its connection in
@@ -23,9 +24,6 @@ from graphdock.server.ports.errors import StaleAttempt
 from graphdock.server.ports.storage import FENCE_KEY, Fence
 
 _writing: ContextVar[Fence | None] = ContextVar("graphdock_fenced_write", default=None)
-
-# The run's row as the fence sees it; `{}` is the driver's placeholder.
-HOLDER = "SELECT status, attempt FROM runs WHERE run_id = {}"
 
 
 def fence_of(config: Mapping[str, Any] | None) -> Fence | None:

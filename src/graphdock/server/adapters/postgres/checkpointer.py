@@ -3,8 +3,10 @@
 that goes away and comes back.
 
 * A run's writes carry its Fence (adapters/fencing.py): each is made in a transaction that
-  first reads the run's row `FOR SHARE` and refuses the write of an attempt that no longer
-  holds the run. Writes without a fence (the API's) go as langgraph makes them.
+  first calls `graphdock_fence` (migration 0002_fence), which reads the run's row
+  `FOR SHARE` and fails the write of an attempt that no longer holds the run. The call is
+  pipelined with the write: it costs the write no extra round trip. Writes without a fence
+  (the API's) go as langgraph makes them.
 * A database that cannot be reached raises `StorageUnavailable`. Connections the pool holds
   die with a restart: on the first such failure the pool drops its dead ones and the call is
   tried once more. A run's own reads and writes wait for the database to come back as long
@@ -19,15 +21,24 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import psycopg
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from graphdock.server.adapters import fencing
 from graphdock.server.adapters.postgres.errors import raising_unavailable
-from graphdock.server.ports.errors import StorageUnavailable
+from graphdock.server.ports.errors import StaleAttempt, StorageUnavailable
 
 log = logging.getLogger("graphdock.postgres")
 
-HOLDER_FOR_SHARE = fencing.HOLDER.format("%s") + " FOR SHARE"
+# The fence function (migration 0002_fence) and the SQLSTATE it raises for a stale attempt.
+FENCE = "SELECT graphdock_fence(%s, %s)"
+STALE = "GD001"
+
+
+def _why(exc: Exception) -> str:
+    """The function's own words after "no longer holds it: "."""
+    message = getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)
+    return message.rpartition(": ")[2]
 
 
 class PostgresCheckpointer(AsyncPostgresSaver):
@@ -82,11 +93,15 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                 if fence is None:
                     yield cur
                     return
-                async with cur.connection.transaction():
-                    await cur.execute(HOLDER_FOR_SHARE, (fence.run_id,))
-                    row = await cur.fetchone() or {"status": None, "attempt": None}
-                    fencing.check_holder(fence, row["status"], row["attempt"])
-                    yield cur
+                try:
+                    async with cur.connection.transaction():
+                        # Down the pipeline with the write: it fails with the write if stale.
+                        await cur.execute(FENCE, (fence.run_id, fence.attempt))
+                        yield cur
+                except psycopg.Error as exc:
+                    if exc.sqlstate == STALE:
+                        raise StaleAttempt(fence.run_id, fence.attempt, _why(exc)) from exc
+                    raise
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         src, dst = str(source_thread_id), str(target_thread_id)

@@ -21,6 +21,8 @@ from graphdock.server.adapters import fencing
 from graphdock.server.adapters.sqlite.inline import InlineConnection
 from graphdock.server.ports.storage import Fence
 
+HOLDER = "SELECT status, attempt FROM runs WHERE run_id = ?"  # the run's row, for the fence
+
 
 class _FencingLock(asyncio.Lock):
     """The lock every SQLite statement of the process takes turns through; taken for a fenced
@@ -70,7 +72,7 @@ class SqliteCheckpointer(AsyncSqliteSaver):
             yield
 
     async def _check_holder(self, fence: Fence) -> None:
-        async with self.conn.execute(fencing.HOLDER.format("?"), (fence.run_id,)) as cur:
+        async with self.conn.execute(HOLDER, (fence.run_id,)) as cur:
             row = await cur.fetchone()
         fencing.check_holder(fence, *(row if row is not None else (None, None)))
 

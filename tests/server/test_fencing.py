@@ -261,3 +261,41 @@ async def test_event_bus_refuses_events_of_an_attempt_older_than_one_that_publis
         return [e.data async for batch in bus.subscribe(channel) for e in batch]
 
     assert await asyncio.wait_for(read(), 10) == [b'{"n":1}', b'{"n":2}']
+
+
+async def test_a_run_that_recorded_its_end_is_not_stopped_while_it_closes_its_stream(tmp_path):
+    """Between recording its end and closing its stream, a run is no longer `running`: the
+    heartbeat must not take that for a lost lease and cut off the stream's last events (the
+    result that `wait` returns)."""
+    from graphdock.server.adapters.memory.bus import MemoryEventBus
+    from graphdock.server.adapters.sql.storage import SqlStorage
+    from graphdock.server.adapters.sqlite.engine import create_sqlite_engine, migrate_sqlite
+    from graphdock.server.executor.worker import WorkerPool
+    from graphdock.server.services import clock
+
+    path = tmp_path / "graphdock.sqlite"
+    migrate_sqlite(path)
+    storage = SqlStorage(create_sqlite_engine(path))
+    thread_id, run_id = str(uuid.uuid4()), str(uuid.uuid4())
+    async with storage.begin() as tx:
+        await tx.insert_run({**_run_record(run_id, thread_id, 0), "status": "pending"})
+    closing, closed = asyncio.Event(), asyncio.Event()
+
+    class Closing:
+        """An executor caught just after recording the run's end, closing its stream."""
+
+        async def execute(self, run, lease):
+            async with storage.begin() as tx:
+                await tx.update_run(run["run_id"], {"status": "success"}, fence=lease)
+            lease.end()
+            closing.set()
+            await asyncio.sleep(0.5)  # the heartbeat comes now
+            closed.set()
+
+    pool = WorkerPool(storage, MemoryEventBus(), Closing(), lease_seconds=60.0)
+    claim = await storage.claim(pool.worker_id, clock.now(), 60.0, 1)
+    pool._start(claim.runs[0], Lease.starting(claim.runs[0], 60.0, time.monotonic()))
+    await closing.wait()
+    await pool._renew()
+    await asyncio.wait_for(closed.wait(), 5)  # not cancelled
+    await storage.close()

@@ -39,6 +39,7 @@ class Lease:
     seconds: float
     deadline: float = field(default=float("inf"))  # time.monotonic() at which it runs out
     lost: str | None = None  # why it was lost, once it was
+    ended: bool = False  # the attempt recorded the run's end: nothing is left to lose
 
     @classmethod
     def starting(cls, run: dict, seconds: float, at: float) -> Lease:
@@ -47,6 +48,8 @@ class Lease:
 
     @property
     def held(self) -> bool:
+        if self.ended:
+            return True
         if self.lost is None and time.monotonic() >= self.deadline:
             self.lost = f"its lease ran out ({self.seconds:g} s) without being renewed"
         return self.lost is None
@@ -57,8 +60,14 @@ class Lease:
             self.deadline = max(self.deadline, at + self.seconds)
 
     def lose(self, why: str) -> None:
-        if self.lost is None:
+        if self.lost is None and not self.ended:
             self.lost = why
+
+    def end(self) -> None:
+        """The run's end is recorded: the run is no longer `running`, which the heartbeat
+        must not take for a lost lease while the stream is being closed."""
+        if self.held:
+            self.ended = True
 
     def check(self) -> None:
         """Raise LeaseLost unless the lease is still held."""

@@ -353,6 +353,7 @@ class RunExecutor:
                 fence=lease,
             )
         )
+        lease.end()
         if status == "error":
             result = {"__error__": error}
         else:

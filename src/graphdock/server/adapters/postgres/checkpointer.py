@@ -88,20 +88,31 @@ class PostgresCheckpointer(AsyncPostgresSaver):
     @contextlib.asynccontextmanager
     async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[Any]:
         fence = fencing.current()
-        with raising_unavailable():
-            async with super()._cursor(pipeline=pipeline) as cur:
-                if fence is None:
+        if fence is None:
+            with raising_unavailable():
+                async with super()._cursor(pipeline=pipeline) as cur:
                     yield cur
-                    return
-                try:
-                    async with cur.connection.transaction():
-                        # Down the pipeline with the write: it fails with the write if stale.
-                        await cur.execute(FENCE, (fence.run_id, fence.attempt))
-                        yield cur
-                except psycopg.Error as exc:
-                    if exc.sqlstate == STALE:
-                        raise StaleAttempt(fence.run_id, fence.attempt, _why(exc)) from exc
-                    raise
+            return
+        try:
+            with raising_unavailable():
+                async with super()._cursor(pipeline=pipeline) as cur:
+                    if not (pipeline and self.supports_pipeline):  # langgraph's own transaction
+                        async with cur.connection.transaction():
+                            await cur.execute(FENCE, (fence.run_id, fence.attempt))
+                            yield cur
+                        return
+                    # One transaction, sent down the pipeline with the write, the fence first:
+                    # a stale attempt's write fails with it. BEGIN and COMMIT as statements,
+                    # not psycopg's transaction(), which syncs the pipeline on the way in.
+                    await cur.execute("BEGIN")
+                    await cur.execute(FENCE, (fence.run_id, fence.attempt))
+                    yield cur
+                    await cur.execute("COMMIT")
+        except psycopg.Error as exc:
+            # (the pool rolls back the connection the failed transaction left it in)
+            if exc.sqlstate == STALE:
+                raise StaleAttempt(fence.run_id, fence.attempt, _why(exc)) from exc
+            raise
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         src, dst = str(source_thread_id), str(target_thread_id)

@@ -25,6 +25,11 @@ BACKENDS = [
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: run on the embedded SQLite backend only")
     config.addinivalue_line("markers", "postgres_only: run on the Postgres + Redis backend only")
+    config.addinivalue_line(
+        "markers",
+        "faults: stops and restarts a private Redis or PostgreSQL under running processes "
+        "(tests/server/test_faults.py); `-m 'not faults'` leaves them out",
+    )
 
 
 def pytest_generate_tests(metafunc):

@@ -249,6 +249,7 @@ parenthitl = _b.compile()
 class StepsState(TypedDict, total=False):
     log: Annotated[list, operator.add]
     delay: float
+    delays: dict  # per step, e.g. {"s4": 3.0}: overrides `delay` for that step
     marker_dir: str
 
 
@@ -260,7 +261,7 @@ def _step(name: str):
         if marker_dir:
             path = Path(marker_dir) / f"{name}.{os.getpid()}.{asyncio.get_running_loop().time()}"
             path.write_text(name)
-        await asyncio.sleep(state.get("delay", 0.0))
+        await asyncio.sleep((state.get("delays") or {}).get(name, state.get("delay", 0.0)))
         return {"log": [name]}
 
     return node

@@ -22,19 +22,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(check, what: str, timeout: float = 60.0):
+    """`check()`'s first truthy value, polled until `timeout` (then an AssertionError that
+    says what was waited for)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def start_steps_run(
+    client: httpx.Client, markers: Path, delay: float, **delays: float
+) -> tuple[str, str]:
+    """A new thread and a run of the `steps` graph on it (four steps of `delay` seconds, or as
+    `delays` says for some, e.g. s4=3.0; each leaves a marker file in `markers` and is
+    checkpointed before the next starts): (thread, run)."""
+    markers.mkdir(parents=True, exist_ok=True)
+    thread_id = client.post("/threads", json={}).json()["thread_id"]
+    body = {
+        "assistant_id": "steps",
+        "input": {"delay": delay, "delays": delays, "marker_dir": str(markers)},
+        "durability": "sync",
+    }
+    return thread_id, client.post(f"/threads/{thread_id}/runs", json=body).json()["run_id"]
+
+
 # Scale-out servers in tests: a lost worker's runs are re-queued after this many seconds.
 TEST_LEASE_SECONDS = "6"
 
 
 class ServerProcess:
     """`backend="postgres"`: Postgres + Redis; a fresh database and Redis key prefix unless
-    `database_url` / `redis_prefix` are given (to put several processes on one database).
+    `database_url` / `redis_prefix` are given (to put several processes on one database),
+    on the machine's Redis unless `redis_url` is given.
     `command="worker"`: a `graphdock worker` (no HTTP; ready when its log says so)."""
 
     def __init__(self, data_dir: Path, config: Path = TEST_APP, *, extra_args: list[str] | None = None,
                  env: dict[str, str] | None = None, port: int | None = None, command: str = "serve",
                  backend: str = "sqlite", database_url: str | None = None,
-                 redis_prefix: str | None = None):  # fmt: skip
+                 redis_prefix: str | None = None, redis_url: str | None = None):  # fmt: skip
         self.data_dir = data_dir
         self.config = config
         self.extra_args = extra_args or []
@@ -44,6 +73,7 @@ class ServerProcess:
         self.backend = backend
         self.database_url = database_url
         self.redis_prefix = redis_prefix
+        self.redis_url = redis_url
         self.owns_database = False
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / f"{command}-{self.port}.log"
@@ -57,7 +87,8 @@ class ServerProcess:
             self.owns_database = True
         if self.redis_prefix is None:
             self.redis_prefix = scaleout.new_prefix()
-        args = ["--database-url", self.database_url, "--redis-url", scaleout.REDIS_URL]
+        redis_url = self.redis_url or scaleout.REDIS_URL
+        args = ["--database-url", self.database_url, "--redis-url", redis_url]
         env = {
             "GRAPHDOCK_REDIS_PREFIX": self.redis_prefix,
             "GRAPHDOCK_LEASE_SECONDS": TEST_LEASE_SECONDS,

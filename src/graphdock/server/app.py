@@ -107,6 +107,7 @@ async def open_services(
                 poll_interval=settings.poll_interval,
                 lease_seconds=settings.lease_seconds,
                 max_attempts=settings.max_attempts,
+                sole_worker=backend.single_process,
             )
             services.pool.start()
             stack.push_async_callback(services.pool.stop, settings.shutdown_grace)

@@ -25,6 +25,10 @@ class CancelHandlers:
 
         return remove
 
+    def run_ids(self) -> list[str]:
+        """The runs with a handler here (the runs this process executes)."""
+        return list(self._by_run)
+
     def of(self, run_id: str) -> list[CancelHandler]:
         """A copy: handlers may remove themselves while they are being called."""
         return list(self._by_run.get(run_id, ()))

@@ -13,9 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphdock.server.api.responses import json_response
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.services.errors import ServiceError
 
 log = logging.getLogger("graphdock.api")
+
+RETRY_AFTER = "2"  # seconds, on a 503: a database or Redis restart takes about that
 
 
 class ApiError(StarletteHTTPException):
@@ -95,6 +98,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         return json_response({"detail": exc.detail}, exc.status)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable):
+        # The database or the event bus is out of reach: a retry shortly may succeed.
+        log.warning("%s %s: %s", request.method, request.url.path, exc.detail)
+        return json_response({"detail": exc.detail}, 503, {"retry-after": RETRY_AFTER})
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):

@@ -3,6 +3,11 @@
 The graph runs in a task of its own so that a cancel signal (from the API, a multitask
 strategy, or a dropped client) stops it promptly, even mid-node, and the run is recorded as
 interrupted, rolled back or deleted as the signal asked.
+
+Every write of the run (checkpoints, events, its end) carries the attempt's lease as its
+fence: an attempt whose lease is lost stops at its next write and records nothing. While
+the database or the event bus cannot be reached, the run's writes wait for it as long as
+the lease holds.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from langgraph.types import Command, Send
 
 from graphdock._version import __version__
 from graphdock.server import serde
+from graphdock.server.executor.lease import Lease, LeaseLost
 from graphdock.server.executor.protocol import (
     CONFIG_KEY_STREAM_MESSAGES_V2,
     PREGEL_MODES,
@@ -24,6 +30,8 @@ from graphdock.server.executor.protocol import (
 )
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
+from graphdock.server.ports.errors import StaleAttempt, Unavailable
+from graphdock.server.ports.storage import FENCE_KEY
 from graphdock.server.services import clock
 from graphdock.server.services.graphs import GraphAccess, GraphEntry, GraphRegistry
 from graphdock.server.services.runs import RESULT_EVENT, RunService
@@ -79,8 +87,32 @@ class RunExecutor:
         self.bus = bus
         self.webhooks = webhooks
         self.run_timeout = run_timeout
+        self._leases: dict[tuple[str, int], Lease] = {}
 
-    async def execute(self, run: dict) -> None:
+    async def execute(self, run: dict, lease: Lease | None = None) -> None:
+        """Execute one attempt of `run` (without a lease: one that never runs out)."""
+        lease = lease or Lease(run["run_id"], run["attempt"], float("inf"))
+        key = (run["run_id"], run["attempt"])
+        self._leases[key] = lease
+        try:
+            await self._attempt(run, lease)
+        except (LeaseLost, StaleAttempt) as exc:
+            lease.lose(str(exc))
+        except asyncio.CancelledError:
+            if lease.lost is None:
+                raise
+        finally:
+            del self._leases[key]
+        if lease.lost is not None:
+            log.warning(
+                "run %s: attempt %d stopped here and recorded nothing, %s; it resumes from its "
+                "last checkpoint elsewhere", run["run_id"], run["attempt"], lease.lost,
+            )  # fmt: skip
+
+    def _lease(self, run: dict) -> Lease:
+        return self._leases[run["run_id"], run["attempt"]]
+
+    async def _attempt(self, run: dict, lease: Lease) -> None:
         run_id = run["run_id"]
         started_at = clock.now()
         state: dict[str, Any] = {"cancel": None}
@@ -108,23 +140,37 @@ class RunExecutor:
             except TimeoutError:
                 status, error = "timeout", {"error": "TimeoutError", "message": ""}
             except asyncio.CancelledError:
-                if state["cancel"] is None:
-                    raise  # the server is stopping: the run is handed back below
+                if state["cancel"] is None or lease.lost is not None:
+                    raise  # stopping, or the lease is lost: see below
                 status, error = (
                     "interrupted",
                     {"error": "UserInterrupt", "message": CANCELLED},
                 )
+            except (LeaseLost, StaleAttempt):
+                raise
+            except Unavailable as exc:
+                # The database or the bus failed the graph mid-step: not the graph's error.
+                # Back to the queue; it resumes from its last checkpoint.
+                log.warning("run %s: handed back to the queue, %s", run_id, exc.detail)
+                await lease.persist(lambda: self.runs.release(run, fence=lease))
+                return
             except Exception as exc:
                 log.debug("run %s raised", run_id, exc_info=True)
                 status, error = "error", {"error": type(exc).__name__, "message": str(exc)}
                 await self._publish(run, "error", serde.dumps(error))
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, LeaseLost, StaleAttempt) as exc:
             if graph_task is not None and not graph_task.done():
                 graph_task.cancel()
-            remove_handler()
-            await self.runs.release(run)  # shutting down: back to pending, resumed at next start
+            if isinstance(exc, asyncio.CancelledError) and lease.lost is None:
+                # shutting down: back to pending, resumed at the next start
+                try:
+                    await self.runs.release(run, fence=lease)
+                except Unavailable as down:
+                    log.warning("run %s: not handed back (%s); it is re-queued when its "
+                                "lease runs out", run_id, down.detail)  # fmt: skip
             raise
-        remove_handler()
+        finally:
+            remove_handler()
         await self._finish(run, status, error, state["cancel"], outcome, started_at)
 
     async def _translator(self, run: dict) -> ProtocolTranslator | None:
@@ -144,9 +190,19 @@ class RunExecutor:
             await self.bus.append_thread_events(run["thread_id"], events)
 
     async def _publish(self, run: dict, event: str, data: bytes) -> None:
-        await self.bus.publish(run_channel(run["run_id"]), event, data)
-        if await self.bus.has_channel(thread_channel(run["thread_id"])):
-            await self.bus.publish(thread_channel(run["thread_id"]), event, data)
+        """To the run's stream, and to its thread's if someone follows that."""
+        await self._publish_run(run, event, data)
+        lease = self._lease(run)
+        thread = thread_channel(run["thread_id"])
+        if await lease.persist(lambda: self.bus.has_channel(thread)):
+            await lease.persist(lambda: self.bus.publish(thread, event, data, fence=lease))
+
+    async def _publish_run(self, run: dict, event: str, data: bytes) -> None:
+        lease = self._lease(run)
+        channel = run_channel(run["run_id"])
+        if await lease.persist(lambda: self.bus.publish(channel, event, data, fence=lease)) is None:
+            lease.lose("a later attempt of the run publishes its events")
+            lease.check()
 
     async def _graph_and_config(self, run: dict) -> tuple[GraphEntry, dict, dict]:
         """The graph to run and its config: as merged when the run was created
@@ -173,7 +229,9 @@ class RunExecutor:
 
     async def _run_graph(self, run: dict, outcome: dict) -> None:
         kwargs = run["kwargs"]
-        entry, config, context = await self._graph_and_config(run)
+        lease = self._lease(run)
+        entry, config, context = await lease.persist(lambda: self._graph_and_config(run))
+        config["configurable"][FENCE_KEY] = lease  # the checkpointer fences the run's writes
         state_config = {
             **config,
             "configurable": {
@@ -282,6 +340,7 @@ class RunExecutor:
         try:
             entry, config, _ = await self._graph_and_config(run)
             config["configurable"].pop("checkpoint_id", None)
+            config["configurable"][FENCE_KEY] = self._lease(run)  # waits out an outage
             user = config["configurable"].get("langgraph_auth_user")
             async with entry.open(
                 config,
@@ -305,11 +364,13 @@ class RunExecutor:
     ) -> None:
         run_id, thread_id = run["run_id"], run["thread_id"]
         temporary = run["kwargs"].get("temporary")
+        lease = self._lease(run)
+        lease.check()
         if cancel == "rollback":
-            await self.checkpointer.adelete_for_runs([run_id])
+            await lease.persist(lambda: self.checkpointer.adelete_for_runs([run_id]))
         protocol: ProtocolTranslator | None = outcome.get("protocol")
         if cancel == "delete":
-            await self.runs.settle_thread(thread_id)
+            await lease.persist(lambda: self.runs.settle_thread(thread_id))
             await self._close(run, None, temporary=temporary)
             if protocol is not None:
                 await self._thread_append(run, protocol.finished("cancelled"))
@@ -336,12 +397,18 @@ class RunExecutor:
                 "status": _thread_status_after(status, cancel, snapshot),
             }
         try:
-            await self.runs.mark_finished(
-                run, status=status, thread_values=thread_values, delete_run=cancel == "rollback"
+            await lease.persist(
+                lambda: self.runs.mark_finished(
+                    run,
+                    status=status,
+                    thread_values=thread_values,
+                    delete_run=cancel == "rollback",
+                    fence=lease,
+                )
             )
         except Exception as exc:
-            if not _refused_value(exc):
-                raise  # the database is away: the run's lease runs out and it is re-queued
+            if isinstance(exc, LeaseLost | StaleAttempt) or not _refused_value(exc):
+                raise  # lost the run, or the database is away: another attempt ends it
             # The graph ended, but its state holds what the database cannot store (a NUL
             # character in Postgres JSON, say): the run ends as an error that says so, now,
             # rather than staying `running` until its lease runs out.
@@ -353,9 +420,15 @@ class RunExecutor:
                 f"{_first_line(exc)}",
             }
             await self._publish(run, "error", serde.dumps(error))
-            await self.runs.mark_finished(
-                run, status="error", thread_values={"error": error, "status": "error"}
+            await lease.persist(
+                lambda: self.runs.mark_finished(
+                    run,
+                    status="error",
+                    thread_values={"error": error, "status": "error"},
+                    fence=lease,
+                )
             )
+        lease.end()
         if status == "error":
             result = {"__error__": error}
         else:
@@ -387,14 +460,16 @@ class RunExecutor:
             except Exception:  # the waiters must still hear the end
                 log.exception("deleting the temporary thread of run %s failed", run["run_id"])
         if result is not None:
-            await self.bus.publish(run_channel(run["run_id"]), RESULT_EVENT, result)
-        await self.bus.close_channel(run_channel(run["run_id"]))
-        if await self.bus.has_channel(thread_channel(run["thread_id"])):
-            await self.bus.publish(
-                thread_channel(run["thread_id"]),
-                "metadata",
-                serde.dumps({"status": "run_done", "run_id": run["run_id"]}),
-            )
+            await self._publish_run(run, RESULT_EVENT, result)
+        lease = self._lease(run)
+        channel = run_channel(run["run_id"])
+        if not await lease.persist(lambda: self.bus.close_channel(channel, fence=lease)):
+            lease.lose("a later attempt of the run publishes its events")
+            lease.check()
+        thread = thread_channel(run["thread_id"])
+        if await lease.persist(lambda: self.bus.has_channel(thread)):
+            done = serde.dumps({"status": "run_done", "run_id": run["run_id"]})
+            await lease.persist(lambda: self.bus.publish(thread, "metadata", done, fence=lease))
 
 
 def _refused_value(exc: BaseException) -> bool:

@@ -3,6 +3,11 @@
 A new run wakes the pool through the bus at once; the timed wait is only the fallback for
 runs scheduled in the future (`after_seconds`) and for runs created by other processes when
 no wake-up can reach us.
+
+Each run executes under a `Lease` (lease.py), renewed by the heartbeat. A run whose lease
+ran out by this process's clock (the process was paused, or could not reach the database to
+renew it), or that the heartbeat finds re-queued or run by another attempt, is stopped here
+at once and records nothing: another worker resumes it from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from datetime import timedelta
 
+from graphdock.server.executor.lease import Lease
 from graphdock.server.executor.runner import RunExecutor
 from graphdock.server.ports.bus import EventBus
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.ports.storage import Queue
 from graphdock.server.services import clock
 
@@ -32,7 +40,11 @@ class WorkerPool:
         poll_interval: float = 2.0,
         lease_seconds: float = 30.0,
         max_attempts: int = 3,
+        sole_worker: bool = False,
     ):
+        """`sole_worker`: no other process executes runs of this storage (embedded), so none
+        can take a run over; a lease that ran out by the clock (a graph that held the event
+        loop past it) is renewed, not given up."""
         self.queue = queue
         self.bus = bus
         self.executor = executor
@@ -40,8 +52,10 @@ class WorkerPool:
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
+        self.sole_worker = sole_worker
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._active: dict[str, asyncio.Task] = {}
+        self._leases: dict[str, Lease] = {}
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
         # The last claim filled every free slot, so runs may be waiting for one. Not derivable
@@ -86,49 +100,68 @@ class WorkerPool:
         fewer found the queue empty, so the next new run, or a run that frees a busy
         thread, wakes the pool again through the bus.
         """
+        down = False
         while not self._stopping:
             try:
                 timeout = self.poll_interval
                 free = self.concurrency - len(self._active)
                 if free > 0:
+                    asked_at = time.monotonic()
                     claim = await self.queue.claim(
                         self.worker_id, clock.now(), self.lease_seconds, free
                     )
                     for run in claim.runs:
-                        task = asyncio.create_task(self._execute(run), name=f"run-{run['run_id']}")
-                        self._active[run["run_id"]] = task
+                        lease = Lease.starting(run, self.lease_seconds, asked_at)
+                        if self.sole_worker:
+                            lease.deadline = float("inf")
+                        self._start(run, lease)
                     self._backlog = len(claim.runs) == free
+                    down = False
                     if claim.next_due is not None:
                         due_in = (claim.next_due - clock.now()).total_seconds()
                         timeout = max(0.0, min(timeout, due_in))
                 await self.bus.wait_for_work(timeout)
             except asyncio.CancelledError:
                 raise
+            except Unavailable as exc:
+                if not down:  # once per outage, not on every poll
+                    log.warning("claiming runs failed: %s", exc.detail)
+                down = True
+                await asyncio.sleep(self.poll_interval)
             except Exception:
                 log.exception("claiming runs failed; retrying")
                 await asyncio.sleep(self.poll_interval)
 
-    async def _execute(self, run: dict) -> None:
+    def _start(self, run: dict, lease: Lease) -> None:
+        run_id = run["run_id"]
+        earlier = self._active.get(run_id)
+        if earlier is not None:  # an attempt of ours stalled past its lease, still stopping
+            self._leases[run_id].lose("the run was claimed again")
+            earlier.cancel()
+        self._leases[run_id] = lease
+        self._active[run_id] = asyncio.create_task(self._execute(run, lease), name=f"run-{run_id}")
+
+    async def _execute(self, run: dict, lease: Lease) -> None:
         try:
-            await self.executor.execute(run)
+            await self.executor.execute(run, lease)
         except asyncio.CancelledError:
             pass
         except Exception:
             log.exception("run %s failed outside its graph", run["run_id"])
         finally:
-            self._active.pop(run["run_id"], None)
+            if self._leases.get(run["run_id"]) is lease:
+                del self._leases[run["run_id"]]
+                self._active.pop(run["run_id"], None)
             if self._backlog:
                 self.bus.wake_workers()  # a slot is free for a run the last claim left behind
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
+            self._stop_lost()  # first: after a pause, before anything else of ours runs on
             try:
-                until = clock.now() + timedelta(seconds=self.lease_seconds)
-                active = list(self._active)
-                held = await self.queue.heartbeat(active, self.worker_id, until)
-                if held is not None and len(held) < len(active):
-                    await self._drop_taken_over([r for r in active if r not in held])
+                async with asyncio.timeout(self.lease_seconds / 3):
+                    await self._renew()
                 if self._stopping:
                     continue  # draining: keep our leases, leave sweeping to the others
                 for run in await self.queue.requeue_expired(clock.now(), self.max_attempts):
@@ -140,19 +173,36 @@ class WorkerPool:
                         await self._fail_lost(run)
             except asyncio.CancelledError:
                 raise
+            except (Unavailable, TimeoutError) as exc:
+                reason = exc.detail if isinstance(exc, Unavailable) else "the database is slow"
+                log.warning("heartbeat failed (%s); leases run out unless renewed in time", reason)
             except Exception:
                 log.exception("heartbeat failed")
 
-    async def _drop_taken_over(self, run_ids: list[str]) -> None:
-        """Runs another worker took over (this process stalled past its lease) stop here, so
-        no step runs twice at once; the other worker goes on from the last checkpoint."""
-        taken_over = getattr(self.queue, "taken_over", None)
-        if taken_over is None:
+    async def _renew(self) -> None:
+        leases = [lease for lease in self._leases.values() if lease.held]
+        if not leases:
             return
-        for run_id in await taken_over(run_ids, self.worker_id):
+        sent_at = time.monotonic()  # before `until`: our deadline falls before the database's
+        until = clock.now() + timedelta(seconds=self.lease_seconds)
+        held = await self.queue.heartbeat(leases, self.worker_id, until)
+        for lease in leases:
+            if lease.run_id in held:
+                lease.renewed(sent_at)
+        missing = [lease for lease in leases if lease.run_id not in held]
+        if missing:
+            stale = set(await self.queue.stale(missing))
+            for lease in missing:
+                if lease.run_id in stale:
+                    lease.lose("the run was re-queued or taken over by another worker")
+            self._stop_lost()
+
+    def _stop_lost(self) -> None:
+        """Stop the runs whose lease is gone; another worker resumes them from their last
+        checkpoint, and storage refuses whatever this one still tries to write."""
+        for run_id, lease in list(self._leases.items()):
             task = self._active.get(run_id)
-            if task is not None:
-                log.warning("run %s was taken over by another worker; stopping it here", run_id)
+            if not lease.held and task is not None and not task.done():
                 task.cancel()
 
     async def _fail_lost(self, run: dict) -> None:

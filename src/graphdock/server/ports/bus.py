@@ -8,12 +8,20 @@ the events it missed. Logs are kept for a while after the run ends, then dropped
 A thread's log carries the v3 streaming protocol's events of all its runs, numbered
 1, 2, 3, ... by the bus itself (the protocol's `seq`), so a subscriber that reconnects
 with `since` gets exactly what it missed, from any process, whichever worker ran the run.
+
+A worker publishes a run's events with the run's `Fence`: once any attempt of the run has
+published, the events of an earlier attempt (a worker stalled past its lease) are refused,
+so a stale attempt never adds to a run's stream. A bus that cannot be reached raises
+`EventBusUnavailable` (ports.errors).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from graphdock.server.ports.storage import Fence
 
 
 class Event(NamedTuple):
@@ -56,8 +64,16 @@ def parse_event_id(value: str | None) -> tuple[int, int]:
 
 
 class EventBus(Protocol):
-    async def publish(self, channel: str, event: str, data: bytes) -> str: ...
-    async def close_channel(self, channel: str) -> None: ...
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, fence: Fence | None = None
+    ) -> str | None:
+        """The event's id; None if `fence` is an attempt older than one that published."""
+        ...
+
+    async def close_channel(self, channel: str, *, fence: Fence | None = None) -> bool:
+        """Closed? Not if `fence` is an attempt older than one that published."""
+        ...
+
     def subscribe(
         self,
         channel: str,

@@ -7,6 +7,10 @@ Adapters know no domain rules: they store, filter and lock.
 
 Every read and write takes an optional `access` filter (metadata containment) from the
 caller's auth context, so a record another user may not see behaves as if absent.
+
+Writes made on behalf of one execution attempt of a run carry its `Fence`; storage refuses
+them (`StaleAttempt`) once the run has moved on to another attempt, atomically with the
+write. A database that cannot be reached raises `StorageUnavailable` (ports.errors).
 """
 
 from __future__ import annotations
@@ -18,6 +22,30 @@ from typing import Any, NamedTuple, Protocol
 
 Record = dict[str, Any]
 Access = dict[str, Any] | None
+
+# Where a run's Fence rides in the config its graph runs with (`configurable`), so the
+# checkpointer can fence the run's checkpoint writes. langgraph keeps keys starting with
+# "__" out of checkpoint metadata.
+FENCE_KEY = "__graphdock_fence__"
+
+
+class Fence(Protocol):
+    """One execution attempt of a run, as the worker executing it holds it.
+
+    Claiming a run increments its `attempt`; an attempt holds the run while the run is
+    `running` with that attempt. A worker stalled past its lease (its run re-queued and
+    claimed again) still has the old number, and its writes are refused.
+    """
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def held(self) -> bool:
+        """False once the worker knows it lost the run (its lease ran out, or another worker
+        took the run over): no write need reach the database to be refused."""
+        ...
 
 
 class Transaction(Protocol):
@@ -95,8 +123,12 @@ class Transaction(Protocol):
     # runs
     async def insert_run(self, record: Record) -> None: ...
     async def get_run(self, run_id: str, thread_id: str | None = None) -> Record | None: ...
-    async def update_run(self, run_id: str, values: Record) -> None: ...
-    async def delete_run(self, run_id: str) -> bool: ...
+    async def update_run(self, run_id: str, values: Record, *, fence: Fence | None = None) -> bool:
+        """Updated? With `fence`, only while that attempt holds the run: StaleAttempt if
+        another attempt (or the sweeper) has it; False if the run was deleted meanwhile."""
+        ...
+
+    async def delete_run(self, run_id: str, *, fence: Fence | None = None) -> bool: ...
     async def list_runs(
         self, thread_id: str, *, status: str | None, limit: int, offset: int
     ) -> list[Record]: ...
@@ -156,9 +188,14 @@ class Queue(Protocol):
         self, worker_id: str, now: datetime, lease_seconds: float, limit: int
     ) -> Claim: ...
     async def heartbeat(
-        self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
+        self, leases: Sequence[Fence], worker_id: str, lease_until: datetime
     ) -> set[str]:
-        """Extend this worker's leases; the ids it still holds (others were taken over)."""
+        """Extend the leases of these attempts; the run ids they still hold."""
+        ...
+
+    async def stale(self, leases: Sequence[Fence]) -> list[str]:
+        """Of these attempts, the runs that moved on without them: re-queued, ended, or run
+        by another attempt (not those deleted: a deleted run is stopped by its cancel)."""
         ...
 
     async def requeue_expired(self, now: datetime, max_attempts: int) -> list[Record]: ...

@@ -17,8 +17,9 @@ from typing import Literal
 from graphdock.server import serde
 from graphdock.server.config import WebhooksConfig
 from graphdock.server.ports.bus import Event, EventBus, parse_event_id, run_channel
+from graphdock.server.ports.errors import StaleAttempt
 from graphdock.server.ports.records import Json
-from graphdock.server.ports.storage import Storage
+from graphdock.server.ports.storage import Fence, Storage
 from graphdock.server.services import clock, protocol
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
@@ -395,17 +396,25 @@ class RunService:
 
     # ---------------------------------------------------------------- lifecycle (called by workers)
     async def mark_finished(
-        self, run: dict, *, status: str, thread_values: dict, delete_run: bool = False
+        self,
+        run: dict,
+        *,
+        status: str,
+        thread_values: dict,
+        delete_run: bool = False,
+        fence: Fence | None = None,
     ) -> None:
-        """Record a run's end and its thread's new state, in one transaction."""
+        """Record a run's end and its thread's new state, in one transaction; with `fence`,
+        only while that attempt holds the run (else StaleAttempt, and nothing is written)."""
         now = clock.now()
         async with self.storage.begin() as tx:
             if delete_run:
-                await tx.delete_run(run["run_id"])
+                await tx.delete_run(run["run_id"], fence=fence)
             else:
                 await tx.update_run(
                     run["run_id"],
                     {"status": status, "updated_at": now, "ended_at": now, "lease_until": None},
+                    fence=fence,
                 )
             changes = {**thread_values, "updated_at": now}
             if "values" in thread_values:
@@ -419,21 +428,18 @@ class RunService:
         if waiting:
             self.bus.wake_workers()  # the next run on this thread can start now
 
-    async def release(self, run: dict) -> None:
-        """Hand a run back to the queue (its worker is stopping); it resumes from its checkpoint."""
-        released = False
-        async with self.storage.begin() as tx:
-            current = await tx.get_run(run["run_id"])
-            if (
-                current is not None
-                and current["status"] == "running"
-                # not if another worker took it over meanwhile (our lease ran out)
-                and current.get("worker_id") in (None, run.get("worker_id"))
-            ):
-                await tx.update_run(
-                    run["run_id"], {"status": "pending", "worker_id": None, "lease_until": None}
+    async def release(self, run: dict, *, fence: Fence) -> None:
+        """Hand a run back to the queue (its worker is stopping); it resumes from its
+        checkpoint. Not if another attempt has it by now (this one's lease ran out)."""
+        try:
+            async with self.storage.begin() as tx:
+                released = await tx.update_run(
+                    run["run_id"],
+                    {"status": "pending", "worker_id": None, "lease_until": None},
+                    fence=fence,
                 )
-                released = True
+        except StaleAttempt:
+            released = False
         if released:
             self.bus.wake_workers()  # another process's worker may take it now
 

@@ -18,6 +18,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.crons import CronService
@@ -55,12 +56,18 @@ class CronScheduler:
         self._wake.set()
 
     async def _loop(self) -> None:
+        down = False  # the database is out of reach: said once, not on every tick
         while True:
             self._wake.clear()
             delay = self.interval
             try:
                 await self.tick()
                 delay = await self._delay()
+                down = False
+            except Unavailable as exc:
+                if not down:
+                    log.warning("cron scheduler: %s; crons fire once it is back", exc.detail)
+                down = True
             except Exception:
                 log.exception("cron scheduler: a tick failed; retrying in %.1f s", delay)
             with contextlib.suppress(TimeoutError):
@@ -105,7 +112,7 @@ class CronScheduler:
     async def _fire(self, cron: dict) -> bool:
         try:
             run = await self.crons.fire(cron)
-        except ServiceError as exc:  # e.g. a busy thread under multitask_strategy=reject
+        except (ServiceError, Unavailable) as exc:  # e.g. a busy thread, strategy reject
             log.warning("cron %s: firing skipped: %s", cron["cron_id"], exc.detail)
             return False
         except Exception:

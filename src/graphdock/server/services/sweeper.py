@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from graphdock.server.config import Config
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.context import ANONYMOUS
@@ -74,6 +75,8 @@ class TtlSweeper:
             await asyncio.sleep(self.interval)
             try:
                 await self.sweep()
+            except Unavailable as exc:
+                log.warning("ttl sweep skipped: %s", exc.detail)
             except Exception:
                 log.exception("ttl sweep failed; trying again in %.1f s", self.interval)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from langgraph.types import Command, Send, StateUpdate
 
 from graphdock.server import serde
 from graphdock.server.ports.bus import EventBus, thread_channel
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.context import RequestContext
@@ -26,6 +28,8 @@ from graphdock.server.services.state import (
     thread_interrupts,
     thread_status,
 )
+
+log = logging.getLogger("graphdock.threads")
 
 THREAD_FIELDS = (
     "thread_id",
@@ -187,6 +191,8 @@ class ThreadService:
                 raise Invalid(f"Invalid superstep command: {exc!r}") from exc
             try:
                 await graph.abulk_update_state(config, steps)
+            except Unavailable:
+                raise  # the database is out of reach: not the client's doing
             except Exception as exc:  # the graph refused the update: the client's to fix
                 raise BadRequest(_update_error(exc)) from exc
             snapshot = await graph.aget_state(config)
@@ -408,17 +414,22 @@ class ThreadService:
                 next_config = await graph.aupdate_state(
                     config, body.get("values"), as_node=body.get("as_node")
                 )
+            except Unavailable:
+                raise  # the database is out of reach: not the client's doing
             except Exception as exc:  # the graph refused the update: the client's to fix
                 raise BadRequest(_update_error(exc)) from exc
             snapshot = await graph.aget_state(self._config(record))
         await self.record_state(thread_id, snapshot, keep_busy=True)
         state = snapshot_view(snapshot)
-        if await self.bus.has_channel(thread_channel(thread_id)):
-            await self.bus.publish(
-                thread_channel(thread_id),
-                "state_update",
-                serde.dumps({"state": state, "thread_id": thread_id}),
-            )
+        try:  # the update is made: its followers not hearing of it is no reason to fail it
+            if await self.bus.has_channel(thread_channel(thread_id)):
+                await self.bus.publish(
+                    thread_channel(thread_id),
+                    "state_update",
+                    serde.dumps({"state": state, "thread_id": thread_id}),
+                )
+        except Unavailable as exc:
+            log.warning("thread %s: state update not announced: %s", thread_id, exc.detail)
         conf = next_config["configurable"]
         return {
             "checkpoint": {

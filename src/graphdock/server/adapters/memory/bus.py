@@ -29,7 +29,9 @@ from graphdock.server.ports.bus import (
     ThreadEvent,
     is_thread_channel,
     parse_event_id,
+    run_channel,
 )
+from graphdock.server.ports.storage import Fence
 
 # What one stored event costs beside its data: its id string, the key and Event tuples and
 # the list slot (measured on CPython 3.11: about 325 bytes for a small event).
@@ -40,7 +42,16 @@ MAX_REMEMBERED = 20_000
 
 
 class _Log:
-    __slots__ = ("changed", "closed", "events", "expires_at", "last", "size", "watchers")
+    __slots__ = (
+        "attempt",
+        "changed",
+        "closed",
+        "events",
+        "expires_at",
+        "last",
+        "size",
+        "watchers",
+    )
 
     def __init__(self) -> None:
         self.events: list[tuple[tuple[int, int], Event]] = []
@@ -50,6 +61,7 @@ class _Log:
         self.expires_at: float | None = None
         self.size = 0  # bytes of its events, as counted against the budget
         self.watchers = 0  # subscriptions open on it
+        self.attempt = 0  # of a run's log: the highest attempt of the run that published
 
     @property
     def droppable(self) -> bool:
@@ -157,7 +169,21 @@ class MemoryEventBus:
                 self.dropped_for_memory += 1
         self._expire()
 
-    async def publish(self, channel: str, event: str, data: bytes) -> str:
+    def _admits(self, fence: Fence | None) -> bool:
+        """No fence, or an attempt no older than any of its run that published."""
+        if fence is None:
+            return True
+        log = self._log(run_channel(fence.run_id))
+        if fence.attempt < log.attempt:
+            return False
+        log.attempt = fence.attempt
+        return True
+
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, fence: Fence | None = None
+    ) -> str | None:
+        if not self._admits(fence):
+            return None
         log = self._log(channel)
         key = log.next_id()
         event_id = f"{key[0]}-{key[1]}"
@@ -173,14 +199,17 @@ class MemoryEventBus:
         log.notify()
         return event_id
 
-    async def close_channel(self, channel: str) -> None:
+    async def close_channel(self, channel: str, *, fence: Fence | None = None) -> bool:
+        if not self._admits(fence):
+            return False
         if channel in self._dropped:
-            return  # already closed, and dropped since
+            return True  # already closed, and dropped since
         log = self._log(channel)
         if not log.closed:
             log.closed = True
             self._may_drop(channel, log)
         log.notify()
+        return True
 
     def _may_drop(self, channel: str, log: _Log) -> None:
         """Queue `log` for expiry and for dropping, behind those queued before it."""

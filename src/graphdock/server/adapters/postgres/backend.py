@@ -46,7 +46,15 @@ async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Con
         setup.psycopg_url(url),
         min_size=1,
         max_size=max(2, pool_size // 2),  # the checkpointer and the store each take turns
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+            "connect_timeout": setup.CONNECT_TIMEOUT,
+        },
+        # While the database is down, a request waits this long for a connection, then gets
+        # a 503 (StorageUnavailable) rather than hanging for psycopg's default half minute.
+        timeout=setup.CONNECT_TIMEOUT,
         open=False,
     )
     await pool.open()

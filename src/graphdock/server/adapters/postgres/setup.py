@@ -22,6 +22,9 @@ log = logging.getLogger("graphdock.postgres")
 
 # pg_advisory_lock key: "graphdock" as a number, shared by every graphdock process.
 MIGRATION_LOCK = 0x67_72_61_70_68_64_6F_63
+# Seconds to wait for a connection to the database (asyncpg's default is a minute): an
+# unreachable database makes requests fail with a 503 after this, rather than hang.
+CONNECT_TIMEOUT = 5
 
 
 def _json(value) -> str:
@@ -54,6 +57,7 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT},
     )
 
 

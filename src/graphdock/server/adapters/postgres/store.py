@@ -1,13 +1,17 @@
 """The long-term store on PostgreSQL: langgraph's own AsyncPostgresStore (pgvector for
-semantic search, when `store.index` is configured)."""
+semantic search, when `store.index` is configured), raising `StorageUnavailable` when the
+database cannot be reached (once more first, after dropping the pool's dead connections:
+they die with a restart)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from langgraph.store.postgres.aio import AsyncPostgresStore
 
+from graphdock.server.adapters.postgres.errors import raising_unavailable, unavailable
 from graphdock.server.adapters.sqlite.store import index_config as _index_config
 from graphdock.server.adapters.sqlite.store import ttl_config
 from graphdock.server.config import Config
@@ -36,7 +40,19 @@ def index_config(config: Config, *, vector: bool) -> dict[str, Any] | None:
     }
 
 
-def make_store(pool: Any, config: Config, *, vector: bool) -> AsyncPostgresStore:
-    return AsyncPostgresStore(
-        pool, index=index_config(config, vector=vector), ttl=ttl_config(config)
-    )
+class PostgresStore(AsyncPostgresStore):
+    async def abatch(self, ops):
+        ops = list(ops)
+        try:
+            return await super().abatch(ops)
+        except Exception as exc:
+            if unavailable(exc) is None:
+                raise
+            with contextlib.suppress(Exception):
+                await self.conn.check()
+        with raising_unavailable():
+            return await super().abatch(ops)
+
+
+def make_store(pool: Any, config: Config, *, vector: bool) -> PostgresStore:
+    return PostgresStore(pool, index=index_config(config, vector=vector), ttl=ttl_config(config))

@@ -20,8 +20,20 @@
   run channels. Log and counter expire together, a retention period after the last append.
 * Wake-ups: `wake_workers` publishes on `<prefix>wake`; every process's pool wakes at once.
   While Redis is unreachable, pools fall back to polling the database.
+* Fencing: a run's events are appended by a script that also keeps, in
+  `<prefix>fence:<run_id>`, the highest attempt of the run that published; an older
+  attempt's events (a worker stalled past its lease) are refused, atomically with the XADD.
 
-Transient Redis errors are retried with exponential back-off by the client.
+Transient Redis errors are retried with exponential back-off by the client; past that, a
+call raises `EventBusUnavailable` (the API answers 503). Subscribers ride an outage out:
+they keep their position and read on when Redis is back.
+
+Redis here keeps nothing on disk, so a restart loses every stream, cancel key and watch
+mark it held. Streams go on after it: event ids are times, so those of events published
+after the restart are above any id a client holds, and `Last-Event-ID` resumes with them;
+what was only in the lost streams is gone (a finished run's replay then comes from the
+database: its final state). On reconnecting, this process re-reads the cancel keys of the
+runs it executes, so a cancel sent while its pub/sub was down still reaches them.
 """
 
 from __future__ import annotations
@@ -50,6 +62,8 @@ from graphdock.server.ports.bus import (
     ThreadEvent,
     parse_event_id,
 )
+from graphdock.server.ports.errors import EventBusUnavailable
+from graphdock.server.ports.storage import Fence
 
 log = logging.getLogger("graphdock.redis")
 
@@ -76,6 +90,32 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 return last
 """
 NS_SEP = "|"  # langgraph's own separator between namespace segments: none contains it
+
+# Append to a stream unless the run's fence says a later attempt has published already.
+# KEYS: the stream, the run's fence key (with a fence). ARGV: the attempt (0: no fence), the
+# stream's time to live, the fence's, the stream's approximate maximum length, then the
+# entry's fields and values.
+APPEND = """
+local attempt = tonumber(ARGV[1])
+if attempt > 0 then
+  local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if attempt < highest then return false end
+  redis.call('SET', KEYS[2], attempt, 'EX', ARGV[3])
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return id
+"""
+
+
+@contextlib.contextmanager
+def _reachable():
+    """Inside, Redis being out of reach (after the client's own retries) comes out as
+    EventBusUnavailable."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise EventBusUnavailable(str(exc).strip() or type(exc).__name__) from exc
 
 
 class RedisEventBus:
@@ -106,6 +146,8 @@ class RedisEventBus:
         self._listener: asyncio.Task | None = None
         self._closed = False
         self._append_thread = self.redis.register_script(_APPEND_THREAD)
+        self._append = self.redis.register_script(APPEND)
+        self._wake_failing = False
         self.cancel_topic = f"{prefix}cancel"
         self.wake_topic = f"{prefix}wake"
 
@@ -118,6 +160,9 @@ class RedisEventBus:
 
     def _cancel_key(self, run_id: str) -> str:
         return f"{self.prefix}cancel:{run_id}"
+
+    def _fence(self, run_id: str) -> str:
+        return f"{self.prefix}fence:{run_id}"
 
     # ------------------------------------------------------------------ life
     async def start(self, timeout: float = 10.0) -> None:
@@ -153,13 +198,19 @@ class RedisEventBus:
         task.add_done_callback(self._tasks.discard)
 
     async def _listen(self, ready: asyncio.Event) -> None:
-        delay = 0.1
+        delay, lost = 0.1, False
         while not self._closed:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.cancel_topic, self.wake_topic)
                 ready.set()
                 delay = 0.1
+                if lost:
+                    log.warning(
+                        "Redis pub/sub is back: wake-ups and cancels reach this process again"
+                    )
+                    lost = False
+                    await self._missed_cancels()
                 self._work.set()  # work may have been created while we were not listening
                 while not self._closed:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
@@ -168,12 +219,27 @@ class RedisEventBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("Redis pub/sub lost (%s); retrying in %.1fs", exc, delay)
+                if not lost:
+                    log.warning(
+                        "Redis pub/sub lost (%s): idle workers poll the database until it is back",
+                        exc,
+                    )
+                lost = True
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 2.0)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    async def _missed_cancels(self) -> None:
+        """Cancels published while this process was not listening: their keys are still set."""
+        run_ids = self._cancel_handlers.run_ids()
+        if not run_ids:
+            return
+        actions = await self.redis.mget([self._cancel_key(r) for r in run_ids])
+        for run_id, action in zip(run_ids, actions, strict=True):
+            if action:
+                await self._call_handlers(run_id, action.decode())
 
     async def _on_message(self, message: dict) -> None:
         topic = message["channel"].decode()
@@ -187,20 +253,29 @@ class RedisEventBus:
             await self._call_handlers(run_id, action)
 
     # ------------------------------------------------------------------ events
-    async def publish(self, channel: str, event: str, data: bytes) -> str:
-        key = self._stream(channel)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(key, {"e": event, "d": data}, maxlen=self.maxlen, approximate=True)
-            pipe.expire(key, OPEN_TTL)
-            event_id, _ = await pipe.execute()
-        return event_id.decode()
+    async def publish(
+        self, channel: str, event: str, data: bytes, *, fence: Fence | None = None
+    ) -> str | None:
+        fields = [b"e", event, b"d", data]
+        event_id = await self._append_entry(channel, fields, OPEN_TTL, fence)
+        return event_id.decode() if event_id is not None else None
 
-    async def close_channel(self, channel: str) -> None:
-        key = self._stream(channel)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(key, {END: b"1"}, maxlen=self.maxlen, approximate=True)
-            pipe.expire(key, self.retention_seconds)
-            await pipe.execute()
+    async def close_channel(self, channel: str, *, fence: Fence | None = None) -> bool:
+        return (
+            await self._append_entry(channel, [END, b"1"], self.retention_seconds, fence)
+            is not None
+        )
+
+    async def _append_entry(self, channel: str, fields: list, ttl: int, fence: Fence | None):
+        keys = [self._stream(channel)]
+        if fence is not None:
+            keys.append(self._fence(fence.run_id))
+        attempt = fence.attempt if fence is not None else 0
+        fence_ttl = max(OPEN_TTL, self.retention_seconds)  # outlives the stream it fences
+        with _reachable():
+            return await self._append(
+                keys=keys, args=[attempt, ttl, fence_ttl, self.maxlen, *fields]
+            )
 
     async def reopen_channel(self, channel: str) -> None:
         """Drop the end marker (a run handed back goes on writing to its stream)."""
@@ -211,17 +286,22 @@ class RedisEventBus:
             await self.redis.expire(key, OPEN_TTL)
 
     async def has_channel(self, channel: str) -> bool:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(self._stream(channel))
-            pipe.zcount(self._watch(channel), time.time(), "+inf")
-            exists, watchers = await pipe.execute()
+        with _reachable():
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(self._stream(channel))
+                pipe.zcount(self._watch(channel), time.time(), "+inf")
+                exists, watchers = await pipe.execute()
         return bool(exists or watchers)
 
     async def _mark_watch(self, watch: str, member: str) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(watch, {member: time.time() + WATCH_TTL})
-            pipe.expire(watch, WATCH_TTL)
-            await pipe.execute()
+        """Best effort: while Redis is out of reach the subscriber waits all the same."""
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(watch, {member: time.time() + WATCH_TTL})
+                pipe.expire(watch, WATCH_TTL)
+                await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            log.warning("marking a subscriber in Redis failed (%s); it waits all the same", exc)
 
     async def subscribe(
         self,
@@ -244,14 +324,17 @@ class RedisEventBus:
     async def _read(self, channel, key, watch, me, after, live_only, idle):
         watched_at = time.monotonic()
         if live_only:
-            last_entry = await self.redis.xrevrange(key, count=1)
-            position = last_entry[0][0].decode() if last_entry else "0-0"
+            try:
+                last_entry = await self.redis.xrevrange(key, count=1)
+                position = last_entry[0][0].decode() if last_entry else "0-0"
+            except (RedisConnectionError, RedisTimeoutError):
+                position = f"{int(time.time() * 1000)}-0"  # out of reach: what comes from now on
         else:
             ms, seq = parse_event_id(after)
             position = "0-0" if ms < 0 else f"{ms}-{seq}"
         block = min(idle, SOCKET_TIMEOUT / 2) if idle is not None else BLOCK_SECONDS
         quiet_since = time.monotonic()
-        ended = False
+        ended = failing = False
         while not self._closed:
             if time.monotonic() - watched_at > WATCH_TTL / 3:
                 await self._mark_watch(watch, me)
@@ -261,8 +344,11 @@ class RedisEventBus:
                 reply = await self.redis.xread(
                     {key: position}, count=BATCH, block=max(1, int(wait * 1000))
                 )
+                failing = False
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                log.warning("reading %s from Redis failed (%s); retrying", channel, exc)
+                if not failing:  # the subscriber keeps its position and reads on when back
+                    log.warning("reading %s from Redis failed (%s); retrying", channel, exc)
+                failing = True
                 await asyncio.sleep(0.2)
                 reply = None
             if not reply:
@@ -354,8 +440,9 @@ class RedisEventBus:
 
     # ------------------------------------------------------------------ cancel
     async def request_cancel(self, run_id: str, action: str) -> None:
-        await self.redis.set(self._cancel_key(run_id), action, ex=self.retention_seconds)
-        await self.redis.publish(self.cancel_topic, f"{self.origin}|{run_id}|{action}")
+        with _reachable():
+            await self.redis.set(self._cancel_key(run_id), action, ex=self.retention_seconds)
+            await self.redis.publish(self.cancel_topic, f"{self.origin}|{run_id}|{action}")
         await self._call_handlers(run_id, action)
 
     async def _call_handlers(self, run_id: str, action: str) -> None:
@@ -408,8 +495,11 @@ class RedisEventBus:
     async def _publish_wake(self) -> None:
         try:
             await self.redis.publish(self.wake_topic, f"{self.origin}|")
+            self._wake_failing = False
         except RedisError as exc:
-            log.warning("waking workers through Redis failed (%s); they will poll", exc)
+            if not self._wake_failing:  # once per outage, not once per new run
+                log.warning("waking workers through Redis failed (%s); they will poll", exc)
+            self._wake_failing = True
 
     async def wait_for_work(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):

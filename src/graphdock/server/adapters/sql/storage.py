@@ -19,9 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from graphdock.server.adapters.postgres.errors import raising_unavailable
 from graphdock.server.adapters.sql import tables as t
 from graphdock.server.adapters.sql.filters import json_contains
-from graphdock.server.ports.storage import Claim
+from graphdock.server.ports.errors import StaleAttempt
+from graphdock.server.ports.storage import Claim, Fence
 
 ACTIVE = ("pending", "running")
 
@@ -57,6 +59,12 @@ GET_RUN_IN_THREAD = GET_RUN.where(t.runs.c.thread_id == sa.bindparam("p_thread")
 UPDATE_THREAD = t.threads.update().where(t.threads.c.thread_id == sa.bindparam("p_id"))
 UPDATE_RUN = t.runs.update().where(t.runs.c.run_id == sa.bindparam("p_id"))
 DELETE_RUN = t.runs.delete().where(t.runs.c.run_id == sa.bindparam("p_id"))
+# Fencing: only while the attempt still holds the run. The row lock the UPDATE / DELETE takes
+# orders it with a claim or a sweep of the same run, and Postgres re-checks the condition
+# on the row as they left it.
+HELD = sa.and_(t.runs.c.attempt == sa.bindparam("p_attempt"), t.runs.c.status == "running")
+UPDATE_RUN_FENCED = UPDATE_RUN.where(HELD)
+DELETE_RUN_FENCED = DELETE_RUN.where(HELD)
 ACTIVE_RUNS = (
     sa.select(t.runs)
     # two comparisons, not IN (...): an IN list is re-expanded on every execution
@@ -305,14 +313,31 @@ class SqlTransaction:
             return await self._one(GET_RUN, {"p_id": run_id})
         return await self._one(GET_RUN_IN_THREAD, {"p_id": run_id, "p_thread": thread_id})
 
-    async def update_run(self, run_id: str, values: dict) -> bool:
+    async def update_run(self, run_id: str, values: dict, *, fence: Fence | None = None) -> bool:
         values = await self._seal(t.runs, values)
-        res = await self.conn.execute(UPDATE_RUN, {**values, "p_id": run_id})
-        return bool(res.rowcount)
+        if fence is None:
+            res = await self.conn.execute(UPDATE_RUN, {**values, "p_id": run_id})
+            return bool(res.rowcount)
+        params = {**values, "p_id": run_id, "p_attempt": fence.attempt}
+        return await self._fenced(UPDATE_RUN_FENCED, params, fence)
 
-    async def delete_run(self, run_id: str) -> bool:
-        res = await self.conn.execute(DELETE_RUN, {"p_id": run_id})
-        return bool(res.rowcount)
+    async def delete_run(self, run_id: str, *, fence: Fence | None = None) -> bool:
+        if fence is None:
+            res = await self.conn.execute(DELETE_RUN, {"p_id": run_id})
+            return bool(res.rowcount)
+        return await self._fenced(
+            DELETE_RUN_FENCED, {"p_id": run_id, "p_attempt": fence.attempt}, fence
+        )
+
+    async def _fenced(self, statement, params: dict, fence: Fence) -> bool:
+        """Run a fenced statement: done, or the run is gone (False), or StaleAttempt."""
+        if (await self.conn.execute(statement, params)).rowcount:
+            return True
+        current = await self._one(GET_RUN, {"p_id": fence.run_id})
+        if current is None:
+            return False
+        why = f"the run is {current['status']} at attempt {current['attempt']}"
+        raise StaleAttempt(fence.run_id, fence.attempt, why)
 
     async def list_runs(self, thread_id, *, status, limit, offset):
         r = t.runs
@@ -460,8 +485,11 @@ class SqlStorage:
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlTransaction]:
         if not self.inline:
-            async with self.engine.begin() as conn:
-                yield SqlTransaction(conn, self.codec)
+            # The server went away (stopped, restarting, unreachable): a typed error the API
+            # answers with 503 and workers wait out, not a driver's exception.
+            with raising_unavailable():
+                async with self.engine.begin() as conn:
+                    yield SqlTransaction(conn, self.codec)
             return
         async with self.lock:
             with self.engine.begin() as conn:
@@ -538,39 +566,42 @@ class SqlStorage:
             return Claim(runs, next_due)
 
     async def heartbeat(
-        self, run_ids: Sequence[str], worker_id: str, lease_until: datetime
+        self, leases: Sequence[Fence], worker_id: str, lease_until: datetime
     ) -> set[str]:
-        """Extend the leases of this worker's runs; the ids it still holds."""
-        if not run_ids:
+        """Extend the leases of this worker's attempts; the run ids they still hold."""
+        if not leases:
             return set()
+        attempts = {lease.run_id: lease.attempt for lease in leases}
         r = t.runs
         async with self.begin() as tx:
             rows = await tx.conn.execute(
                 r.update()
                 .where(
-                    r.c.run_id.in_(list(run_ids)),
+                    r.c.run_id.in_(list(attempts)),
                     r.c.worker_id == worker_id,
                     r.c.status == "running",
                 )
                 .values(lease_until=lease_until)
-                .returning(r.c.run_id)
+                .returning(r.c.run_id, r.c.attempt)
             )
-            return {row[0] for row in rows}
+            return {run_id for run_id, attempt in rows if attempts[run_id] == attempt}
 
-    async def taken_over(self, run_ids: Sequence[str], worker_id: str) -> list[str]:
-        """Of these runs, those another worker is running now (this one's lease ran out)."""
-        if not run_ids:
+    async def stale(self, leases: Sequence[Fence]) -> list[str]:
+        """Of these attempts, the runs that moved on without them (re-queued, ended, or run
+        by another attempt); a run deleted meanwhile is not among them."""
+        if not leases:
             return []
+        attempts = {lease.run_id: lease.attempt for lease in leases}
         r = t.runs
         async with self.begin() as tx:
             rows = await tx.conn.execute(
-                sa.select(r.c.run_id).where(
-                    r.c.run_id.in_(list(run_ids)),
-                    r.c.status == "running",
-                    r.c.worker_id != worker_id,
-                )
+                sa.select(r.c.run_id, r.c.status, r.c.attempt).where(r.c.run_id.in_(list(attempts)))
             )
-            return [row[0] for row in rows]
+            return [
+                run_id
+                for run_id, status, attempt in rows
+                if status != "running" or attempt != attempts[run_id]
+            ]
 
     async def requeue_expired(self, now: datetime, max_attempts: int) -> list[dict]:
         """Runs whose worker stopped heartbeating go back to pending (or fail past the limit).

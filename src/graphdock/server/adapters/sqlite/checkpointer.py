@@ -1,8 +1,15 @@
-"""langgraph's SQLite checkpointer, with the thread operations the API needs and it lacks:
-copying a thread's history, deleting what one run wrote (rollback), and pruning."""
+"""langgraph's SQLite checkpointer, with the thread operations the API needs and it lacks
+(copying a thread's history, deleting what one run wrote, pruning) and fenced writes.
+
+A run's writes carry its Fence (adapters/fencing.py). Every statement of the embedded
+server, the checkpointer's, the storage's and the store's, takes turns through one lock; a
+fenced write reads the run's row right after taking it, before its own statement, so
+nothing can claim or sweep the run in between.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -11,11 +18,66 @@ from typing import Any
 import aiosqlite
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from graphdock.server.adapters import fencing
 from graphdock.server.adapters.sealed import SealedMetadata
 from graphdock.server.adapters.sqlite.inline import InlineConnection
+from graphdock.server.ports.storage import Fence
+
+HOLDER = "SELECT status, attempt FROM runs WHERE run_id = ?"  # the run's row, for the fence
+
+
+class _FencingLock(asyncio.Lock):
+    """The lock every SQLite statement of the process takes turns through; taken for a fenced
+    write (langgraph's saver takes it around each write), it also checks the write's fence."""
+
+    def __init__(self, saver: SqliteCheckpointer):
+        super().__init__()
+        self._saver = saver
+
+    async def acquire(self) -> bool:
+        await super().acquire()
+        fence = fencing.current()
+        if fence is not None:
+            try:
+                await self._saver._check_holder(fence)
+            except BaseException:
+                self.release()
+                raise
+        return True
 
 
 class SqliteCheckpointer(SealedMetadata, AsyncSqliteSaver):
+    def __init__(self, conn, **kwargs):
+        super().__init__(conn, **kwargs)
+        self.lock = _FencingLock(self)
+
+    async def setup(self) -> None:
+        if not self.is_setup:  # langgraph's takes the lock first, on every write
+            await super().setup()
+
+    async def aput(self, config, checkpoint, metadata, new_versions):
+        with self._fenced(config):
+            return await super().aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(self, config, writes, task_id, task_path: str = "") -> None:
+        with self._fenced(config):
+            return await super().aput_writes(config, writes, task_id, task_path)
+
+    @contextlib.contextmanager
+    def _fenced(self, config):
+        fence = fencing.fence_of(config)
+        if fence is None:
+            yield
+            return
+        fencing.check_held(fence)
+        with fencing.writing_for(fence):
+            yield
+
+    async def _check_holder(self, fence: Fence) -> None:
+        async with self.conn.execute(HOLDER, (fence.run_id,)) as cur:
+            row = await cur.fetchone()
+        fencing.check_holder(fence, *(row if row is not None else (None, None)))
+
     async def _script(self, sql: str, params: Sequence) -> None:
         await self.setup()
         async with self.lock:

@@ -8,12 +8,26 @@ that hides a circle from Python is still seen.
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "src"
 
 
 def import_graph() -> dict[str, set[str]]:
+    """The graph, parsed in a fresh interpreter.
+
+    In a long-lived test worker CPython 3.11's `ast.parse` can fail with "AST constructor
+    recursion depth mismatch" after other code left its recursion bookkeeping off
+    (gh-106905); a process of its own parses from a clean state.
+    """
+    done = subprocess.run([sys.executable, __file__], capture_output=True, text=True, check=True)
+    return {name: set(targets) for name, targets in json.loads(done.stdout).items()}
+
+
+def parse_import_graph() -> dict[str, set[str]]:
     modules = {}
     for path in ROOT.rglob("*.py"):
         name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
@@ -101,3 +115,7 @@ def test_arrows_point_down():
                 if target.removeprefix(LAYER).split(".")[0] in FORBIDDEN.get(layer, ()):
                     wrong.append((module, target))
     assert wrong == []
+
+
+if __name__ == "__main__":
+    print(json.dumps({name: sorted(targets) for name, targets in parse_import_graph().items()}))

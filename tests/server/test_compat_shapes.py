@@ -308,7 +308,7 @@ def thread_calls(rec: Recorder) -> None:
     rec("count", "POST", "/threads/count", {"metadata": tag})
     rec("count status", "POST", "/threads/count", {"metadata": tag, "status": "interrupted"})
     rec("copy", "POST", f"/threads/{tid}/copy")
-    rec("409 copy", "POST", f"/threads/{uuid.uuid4()}/copy")
+    rec("copy unknown", "POST", f"/threads/{uuid.uuid4()}/copy")
     rec("prune", "POST", "/threads/prune", {"thread_ids": [fixed, str(uuid.uuid4())]})
     rec("delete", "DELETE", f"/threads/{tid}")
     rec("delete again", "DELETE", f"/threads/{tid}")
@@ -360,9 +360,15 @@ def differences(label: str, ours, theirs, path: str = "") -> list[str]:
     return []
 
 
+# Statuses graphdock answers differently on purpose (README "Deliberate differences").
+KNOWN_STATUS = {"copy unknown": (404, 409)}  # label -> (ours, the reference's)
+
+
 def compare(ours: Recorder, theirs: Recorder) -> list[str]:
     problems = []
     for (label, s1, b1, p1), (_, s2, b2, p2) in zip(ours.seen, theirs.seen, strict=True):
+        if KNOWN_STATUS.get(label) == (s1, s2):
+            continue
         if s1 != s2:
             problems.append(f"{label}: status {s2} in the reference, {s1} here")
             continue

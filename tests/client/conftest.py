@@ -4,6 +4,7 @@ and an `api` helper that runs one test body through the async or the sync client
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import os
@@ -47,13 +48,9 @@ def wait_until_ok(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
     raise RuntimeError(f"reference server at {url} not ready after {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def reference_server(tmp_path_factory: pytest.TempPathFactory):
-    """Base URL of the reference LangGraph server (`langgraph dev`) serving tests/app."""
-    oracle = Path(os.environ.get("GRAPHDOCK_ORACLE") or DEFAULT_ORACLE)
-    if not oracle.exists():
-        pytest.skip(f"reference server not installed ({oracle} missing; run `make oracle`)")
-    workdir = tmp_path_factory.mktemp("reference-app")
+@contextlib.contextmanager
+def reference_process(oracle: Path, workdir: Path, env: dict[str, str] | None = None):
+    """Run the reference server (`langgraph dev`) on tests/app in `workdir`; its base URL."""
     shutil.copytree(APP_DIR, workdir, dirs_exist_ok=True)
     config = json.loads((workdir / "langgraph.json").read_text())
     config["graphs"].update(SEED_GRAPH_ALIASES)
@@ -62,7 +59,7 @@ def reference_server(tmp_path_factory: pytest.TempPathFactory):
     log = open(workdir / "server.log", "wb")  # closed at teardown
     cmd = [str(oracle), "dev", "--no-browser", "--no-reload", "--port", str(port)]
     cmd += ["--n-jobs-per-worker", "10", "--config", "langgraph.json"]
-    env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGGRAPH_API_KEY": ""}
+    env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGGRAPH_API_KEY": "", **(env or {})}
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -75,6 +72,16 @@ def reference_server(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def reference_server(tmp_path_factory: pytest.TempPathFactory):
+    """Base URL of the reference LangGraph server (`langgraph dev`) serving tests/app."""
+    oracle = Path(os.environ.get("GRAPHDOCK_ORACLE") or DEFAULT_ORACLE)
+    if not oracle.exists():
+        pytest.skip(f"reference server not installed ({oracle} missing; run `make oracle`)")
+    with reference_process(oracle, tmp_path_factory.mktemp("reference-app")) as url:
+        yield url
 
 
 TARGETS = [

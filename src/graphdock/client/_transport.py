@@ -20,13 +20,17 @@ from ._wire import (
     NO_BODY,
     BodyReadError,
     Close,
+    Dial,
     Emit,
     Next,
     Open,
+    Receive,
     Request,
     Send,
     Settings,
     Sleep,
+    SocketClosed,
+    Transmit,
     encode_json,
 )
 
@@ -45,6 +49,44 @@ class _Handle:
         self.events = events
 
 
+class _Socket:
+    """An open WebSocket (the `websockets` library's connection, async or sync)."""
+
+    __slots__ = ("ws",)
+    response = None
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+
+
+def websockets_module() -> Any:
+    """The `websockets` library, imported only when a WebSocket is first dialled."""
+    try:
+        import websockets.exceptions
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'The WebSocket transport needs the `websockets` package: pip install websockets '
+            '(or pip install "graphdock[websocket]")'
+        ) from exc
+    return websockets
+
+
+def _closed(exc: Any) -> SocketClosed:
+    frame = getattr(exc, "rcvd", None)
+    if frame is None:
+        return SocketClosed(1006, "connection lost")
+    return SocketClosed(frame.code, frame.reason)
+
+
+def _refused(exc: Exception) -> Exception:
+    """A failed WebSocket handshake in our terms: a refused upgrade or an unreachable server."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int) and status >= 400:
+        return SocketClosed(4000 + status, "upgrade refused")
+    return httpx.ConnectError(f"WebSocket connection failed: {exc}")
+
+
 _DONE = object()
 
 
@@ -57,7 +99,7 @@ class _Stepper:
         self.flow, self.result = flow, result
         self.value: Any = None
         self.error: BaseException | None = None
-        self.handles: list[_Handle] = []
+        self.handles: list[Any] = []
 
     def advance(self) -> Any:
         value, error, self.value, self.error = self.value, self.error, None, None
@@ -85,12 +127,28 @@ class _BaseTransport:
         )
 
 
+    def socket_target(self, dial: Dial) -> tuple[str, list[tuple[str, str]]]:
+        """The `ws://` / `wss://` URL of a Dial and the client's headers for its handshake."""
+        base = self.client.base_url
+        scheme = "wss" if base.scheme == "https" else "ws"
+        prefix = base.path.rstrip("/")
+        url = base.copy_with(scheme=scheme, path=prefix + dial.path, query=None)
+        headers = {**self.client.headers, **(dial.headers or {})}
+        keep = [(k, v) for k, v in headers.items() if k.lower() not in _HOP_HEADERS]
+        return str(url), keep
+
+
+_HOP_HEADERS = frozenset(
+    {"host", "connection", "upgrade", "accept", "accept-encoding", "content-length"}
+)
+
+
 class AsyncTransport(_BaseTransport):
     """Runs flows on an `httpx.AsyncClient`: `run` gives a coroutine, `iterate` an async stream."""
 
     client: httpx.AsyncClient
 
-    async def _perform(self, effect: Any, handles: list[_Handle]) -> Any:
+    async def _perform(self, effect: Any, handles: list[Any]) -> Any:
         if isinstance(effect, Send):
             request = self.build(effect.request)
             response = await self.client.send(request, stream=True)
@@ -123,11 +181,45 @@ class AsyncTransport(_BaseTransport):
         if isinstance(effect, Sleep):
             await asyncio.sleep(effect.seconds)
             return None
+        if isinstance(effect, Dial | Transmit | Receive):
+            return await self._socket(effect, handles)
         raise TypeError(f"unknown effect {effect!r}")
 
-    async def _close(self, handle: _Handle, handles: list[_Handle]) -> None:
+    async def _socket(self, effect: Dial | Transmit | Receive, handles: list[Any]) -> Any:
+        ws_lib = websockets_module()
+        from websockets.asyncio.client import connect
+
+        closed = ws_lib.exceptions.ConnectionClosed
+        if isinstance(effect, Dial):
+            url, headers = self.socket_target(effect)
+            try:
+                ws = await connect(url, additional_headers=headers, open_timeout=10)
+            except (OSError, TimeoutError, ws_lib.exceptions.InvalidHandshake) as exc:
+                raise _refused(exc) from exc
+            handle = _Socket(ws)
+            handles.append(handle)
+            return handle
+        ws = effect.handle.ws
+        try:
+            if isinstance(effect, Transmit):
+                await ws.send(effect.text)
+                return None
+            frame = await ws.recv()
+        except ws_lib.exceptions.ConnectionClosedOK:
+            return None
+        except closed as exc:
+            raise _closed(exc) from exc
+        return frame if isinstance(frame, str) else bytes(frame).decode()
+
+    async def _close(self, handle: Any, handles: list[Any]) -> None:
         if handle in handles:
             handles.remove(handle)
+        if isinstance(handle, _Socket):
+            try:
+                await handle.ws.close()
+            except Exception:  # already gone: nothing left to release
+                pass
+            return
         if handle.events is not None:
             await handle.events.aclose()
         await handle.response.aclose()
@@ -193,7 +285,7 @@ class SyncTransport(_BaseTransport):
 
     client: httpx.Client
 
-    def _perform(self, effect: Any, handles: list[_Handle]) -> Any:
+    def _perform(self, effect: Any, handles: list[Any]) -> Any:
         if isinstance(effect, Send):
             request = self.build(effect.request)
             response = self.client.send(request, stream=True)
@@ -223,11 +315,46 @@ class SyncTransport(_BaseTransport):
         if isinstance(effect, Sleep):
             time.sleep(effect.seconds)
             return None
+        if isinstance(effect, Dial | Transmit | Receive):
+            return self._socket(effect, handles)
         raise TypeError(f"unknown effect {effect!r}")
 
-    def _close(self, handle: _Handle, handles: list[_Handle]) -> None:
+    def _socket(self, effect: Dial | Transmit | Receive, handles: list[Any]) -> Any:
+        ws_lib = websockets_module()
+        from websockets.sync.client import connect
+
+        closed = ws_lib.exceptions.ConnectionClosed
+        if isinstance(effect, Dial):
+            url, headers = self.socket_target(effect)
+            try:
+                # entered at once: the connection is closed by `_close`, not a `with`
+                ws = connect(url, additional_headers=headers, open_timeout=10).__enter__()
+            except (OSError, TimeoutError, ws_lib.exceptions.InvalidHandshake) as exc:
+                raise _refused(exc) from exc
+            handle = _Socket(ws)
+            handles.append(handle)
+            return handle
+        ws = effect.handle.ws
+        try:
+            if isinstance(effect, Transmit):
+                ws.send(effect.text)
+                return None
+            frame = ws.recv()
+        except ws_lib.exceptions.ConnectionClosedOK:
+            return None
+        except closed as exc:
+            raise _closed(exc) from exc
+        return frame if isinstance(frame, str) else bytes(frame).decode()
+
+    def _close(self, handle: Any, handles: list[Any]) -> None:
         if handle in handles:
             handles.remove(handle)
+        if isinstance(handle, _Socket):
+            try:
+                handle.ws.close()
+            except Exception:  # already gone: nothing left to release
+                pass
+            return
         if handle.events is not None:
             handle.events.close()
         handle.response.close()

@@ -97,6 +97,45 @@ class Emit:
     value: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Open a WebSocket to `path` (on the client's base URL, `ws`/`wss`); the result is a handle.
+
+    A refused upgrade raises `SocketClosed` with 4000 + its HTTP status; an unreachable
+    server, an `httpx.ConnectError`.
+    """
+
+    path: str
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transmit:
+    """Send one text frame on a WebSocket handle."""
+
+    handle: Any
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Receive:
+    """The next text frame of a WebSocket handle; `None` once the peer closed it normally.
+
+    An abnormal close raises `SocketClosed` (an application code 4xxx, or 1006 for a drop).
+    """
+
+    handle: Any
+
+
+class SocketClosed(Exception):
+    """A WebSocket ended other than normally: `code` is the close code (4000 + an HTTP status
+    when the server refused the connection), `reason` its text."""
+
+    def __init__(self, code: int, reason: str = ""):
+        super().__init__(f"WebSocket closed with code {code}{': ' + reason if reason else ''}")
+        self.code, self.reason = code, reason
+
+
 class BodyReadError(httpx.TransportError):
     """The response headers arrived but reading the body failed (e.g. dropped connection)."""
 

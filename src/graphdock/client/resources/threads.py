@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NoReturn, Protocol
+from typing import Any, Literal, Protocol
 
 from .._endpoints import (
     AsyncResource,
@@ -14,6 +14,8 @@ from .._endpoints import (
     endpoint,
     overloaded_endpoint,
 )
+from .._protocol import TransportKind
+from .._thread_stream import ThreadSession
 from .._types import (
     Checkpoint,
     Json,
@@ -430,21 +432,31 @@ class ThreadsEndpoints:
             )
         )
 
+    @endpoint
     def stream(
-        self, thread_id: str | None = None, *, assistant_id: str, **options: Any
-    ) -> NoReturn:
-        """The official client's v3 "thread streaming" session; not supported by this client.
+        self,
+        thread_id: str | None = None,
+        *,
+        assistant_id: str,
+        headers: Headers = None,
+        run_start_timeout: float | None = None,
+        transport: TransportKind = "sse",
+    ) -> ThreadSession:
+        """Open a v3 thread streaming session (`async with` on the async client, `with` on the sync one).
 
-        Use `runs.stream(...)` or `threads.join_stream(...)` instead.
+        Without `thread_id` a new id is made here, and the thread is created by the first
+        `run.start`. `transport="websocket"` reads events over a WebSocket (needs the
+        `websockets` package). `run_start_timeout` is accepted for the official client's
+        signature: commands finish before any projection reads, so there is nothing to wait on.
 
         Example:
-            async for part in client.runs.stream(thread_id, "agent", input={}):
-                print(part)
+            async with client.threads.stream(assistant_id="agent") as thread:
+                await thread.run.start(input={"messages": [{"role": "user", "content": "hi"}]})
+                async for state in thread.values:
+                    print(state)
+                final = await thread.output
         """
-        raise NotImplementedError(
-            "threads.stream (protocol v3 sessions) is not supported; use runs.stream or "
-            "threads.join_stream"
-        )
+        return ThreadSession(thread_id, assistant_id, transport, headers)
 
 
 class ThreadsClient(ThreadsEndpoints, AsyncResource):

@@ -229,7 +229,7 @@ def test_sync_cancel(graphdock_server):
         for _ in thread.values:
             assert thread.run.cancel(run["run_id"]) == {"run_ids": [run["run_id"]]}
         with pytest.raises(RunFailedError, match="cancelled"):
-            thread.output
+            _ = thread.output
     client.close()
 
 

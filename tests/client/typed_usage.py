@@ -5,8 +5,9 @@ sync client hands back an awaitable, the binding fails the check. `test_typed_us
 runs it against a real graphdock server, checking every answer against the type its endpoint
 declares, so the annotations are proven on real data too.
 
-Seed-reference names and official `langgraph_sdk` names are both called. Not called:
-`threads.stream` (the v3 protocol session), which raises `NotImplementedError` for now.
+Seed-reference names and official `langgraph_sdk` names are both called. `threads.stream`
+(the v3 protocol session) has functions of its own (`use_async_thread_stream`, ...): the
+reference server answers it only with the protocol turned on.
 """
 
 # Binding a `None` result (`none: None = await client.threads.delete(tid)`) is the point here.
@@ -18,7 +19,20 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from graphdock.client import get_client, get_sync_client
+from graphdock.client import (
+    AsyncMessageStream,
+    AsyncSubgraphHandle,
+    AsyncThreadStream,
+    AsyncToolCall,
+    InterruptPayload,
+    MessageStream,
+    StreamedMessage,
+    SubgraphHandle,
+    SyncThreadStream,
+    ToolCall,
+    get_client,
+    get_sync_client,
+)
 from graphdock.client.schema import (
     Assistant,
     AssistantsSearchResponse,
@@ -271,6 +285,63 @@ def use_sync_client(url: str) -> None:
         # clean up
         none = client.threads.delete(tid)
         none = client.assistants.delete(aid, delete_threads=True)
+
+
+QUESTION = {"messages": [{"role": "user", "content": "what is v3?"}], "ask": True}
+
+
+async def use_async_thread_stream(url: str) -> None:
+    async with get_client(url=url, api_key=None) as client:
+        session: AsyncThreadStream = client.threads.stream(assistant_id="toolagent")
+        async with session as thread:
+            started: dict[str, Any] = await thread.run.start(input=QUESTION)
+            run_id: str = started["run_id"]
+            async for message in thread.messages:
+                stream: AsyncMessageStream = message
+                tokens: list[str] = [t async for t in stream.text]
+                whole: StreamedMessage = await stream.output
+                text: str = await stream.text
+            calls: list[AsyncToolCall] = [c async for c in thread.tool_calls]
+            result: Any = await calls[0].output
+            handles: list[AsyncSubgraphHandle] = [h async for h in thread.subgraphs]
+            inner: list[AsyncMessageStream] = [m async for m in handles[0].messages]
+            notes: list[dict[str, Any]] = [n async for n in thread.extensions["progress"]]
+            snapshots: list[dict[str, Any]] = [v async for v in thread.values]
+            events: list[dict[str, Any]] = [e async for e in thread.subscribe(["lifecycle"])]
+            pairs: list[tuple[str, Any]] = [
+                p async for p in thread.interleave_projections(["values", "messages"])
+            ]
+            interrupted: bool = thread.interrupted
+            interrupts: list[InterruptPayload] = thread.interrupts
+            answered: dict[str, Any] = await thread.run.respond("yes")
+            final: Any = await thread.output
+            tree: dict[str, Any] = await thread.agent.get_tree()
+
+
+def use_sync_thread_stream(url: str) -> None:
+    with get_sync_client(url=url, api_key=None) as client:
+        session: SyncThreadStream = client.threads.stream(
+            assistant_id="toolagent", transport="websocket"
+        )
+        with session as thread:
+            started: dict[str, Any] = thread.run.start(input=QUESTION)
+            for message in thread.messages:
+                stream: MessageStream = message
+                tokens: list[str] = list(stream.text)
+                whole: StreamedMessage = stream.output
+                text: str = stream.text.get()
+            calls: list[ToolCall] = list(thread.tool_calls)
+            result: Any = calls[0].output
+            handles: list[SubgraphHandle] = list(thread.subgraphs)
+            inner: list[MessageStream] = list(handles[0].messages)
+            notes: list[dict[str, Any]] = list(thread.extensions["progress"])
+            snapshots: list[dict[str, Any]] = list(thread.values)
+            events: list[dict[str, Any]] = list(thread.subscribe(["lifecycle"]))
+            interrupted: bool = thread.interrupted
+            interrupts: list[InterruptPayload] = thread.interrupts
+            answered: dict[str, Any] = thread.run.respond("yes")
+            final: Any = thread.output
+            tree: dict[str, Any] = thread.agent.get_tree()
 
 
 def join_path(thread_id: str, run: Run) -> str:

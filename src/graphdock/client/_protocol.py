@@ -633,7 +633,8 @@ class MessageState:
 
     def dispatch(self, data: Mapping[str, Any]) -> None:
         kind = data.get("event")
-        index = data.get("index") if isinstance(data.get("index"), int) else 0
+        raw_index = data.get("index")
+        index = raw_index if isinstance(raw_index, int) else 0
         if kind == "content-block-start":
             block = dict(data.get("content") or {})
             self.blocks[index] = block
@@ -790,18 +791,18 @@ class MessagesDecoder(Decoder):
         key = str(data.get("id") or data.get("message_id") or "")
         if data.get("event") == "message-start":
             node = params_of(event).get("node")
-            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-            state = MessageState(
-                self.namespace, node or metadata.get("langgraph_node"), data
-            )
-            self.active[key] = state
-            yield self.make(state)
+            raw = data.get("metadata")
+            metadata: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            started = MessageState(self.namespace, node or metadata.get("langgraph_node"), data)
+            self.active[key] = started
+            yield self.make(started)
             return
-        state = self.active.get(key)
-        if state is None and len(self.active) == 1:  # later events name no message
-            state = next(iter(self.active.values()))
-        if state is None:
+        found = self.active.get(key)
+        if found is None and len(self.active) == 1:  # later events name no message
+            found = next(iter(self.active.values()))
+        if found is None:
             return
+        state = found
         state.dispatch(data)
         if state.done:
             self.active = {k: s for k, s in self.active.items() if s is not state}

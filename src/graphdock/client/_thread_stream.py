@@ -20,10 +20,11 @@ import asyncio
 import contextlib
 import threading
 import uuid
-from dataclasses import dataclass
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ._endpoints import Description
 from ._protocol import (
     CHANNELS,
     CONTROL,
@@ -48,14 +49,13 @@ from ._protocol import (
     Tape,
     ToolCallsDecoder,
     ToolCallState,
+    TransportKind,
     after,
     exactly,
     output,
     subgraph_filter,
     union,
 )
-from ._endpoints import Description
-from ._protocol import TransportKind
 from ._transport import AsyncStream, AsyncTransport, SyncTransport, websockets_module
 
 T = TypeVar("T")
@@ -69,6 +69,13 @@ class Pending(Generic[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         return self._start().__await__()
+
+
+def _beyond(
+    pieces: list[str], index: int, state: ToolCallState | None = None
+) -> Callable[[], bool]:
+    """Ready once `pieces` holds more than `index` items (or the tool call is done)."""
+    return lambda: index < len(pieces) or (state is not None and state.done)
 
 
 def _check_transport(session: Session) -> None:
@@ -168,7 +175,7 @@ class AsyncTextStream:
     async def _iterate(self) -> AsyncIterator[str]:
         index = 0
         while True:
-            await self._message._wait(lambda: index < len(self._pieces))
+            await self._message._wait(_beyond(self._pieces, index))
             if index >= len(self._pieces):
                 return
             index += 1
@@ -242,9 +249,7 @@ class AsyncToolCall:
         index = 0
         pieces = self._state.deltas
         while True:
-            await self._tape.until(
-                self._reader, lambda: index < len(pieces) or self._state.done
-            )
+            await self._tape.until(self._reader, _beyond(pieces, index, self._state))
             if index >= len(pieces):
                 return
             index += 1
@@ -648,7 +653,7 @@ class TextStream:
     def __iter__(self) -> Iterator[str]:
         index = 0
         while True:
-            self._message._wait(lambda: index < len(self._pieces))
+            self._message._wait(_beyond(self._pieces, index))
             if index >= len(self._pieces):
                 return
             index += 1
@@ -714,7 +719,7 @@ class ToolCall:
         index = 0
         pieces = self._state.deltas
         while True:
-            self._tape.until(self._reader, lambda: index < len(pieces) or self._state.done)
+            self._tape.until(self._reader, _beyond(pieces, index, self._state))
             if index >= len(pieces):
                 return
             index += 1
@@ -774,9 +779,7 @@ class SubgraphHandle(_SyncScope):
     @property
     def subgraphs(self) -> _SyncItems[SubgraphHandle]:
         tape = self._tape
-        return self._items(
-            lambda r: SubgraphsDecoder(self.path, lambda s: SubgraphHandle(s, tape))
-        )
+        return self._items(lambda r: SubgraphsDecoder(self.path, lambda s: SubgraphHandle(s, tape)))
 
     subagents = subgraphs
 

@@ -65,7 +65,7 @@ def websockets_module() -> Any:
         import websockets.exceptions
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            'The WebSocket transport needs the `websockets` package: pip install websockets '
+            "The WebSocket transport needs the `websockets` package: pip install websockets "
             '(or pip install "graphdock[websocket]")'
         ) from exc
     return websockets
@@ -125,7 +125,6 @@ class _BaseTransport:
         return self.client.build_request(
             request.method, request.path, params=request.params, headers=headers, content=content
         )
-
 
     def socket_target(self, dial: Dial) -> tuple[str, list[tuple[str, str]]]:
         """The `ws://` / `wss://` URL of a Dial and the client's headers for its handshake."""

@@ -30,6 +30,16 @@ def pytest_configure(config):
         "faults: stops and restarts a private Redis or PostgreSQL under running processes "
         "(tests/server/test_faults.py); `-m 'not faults'` leaves them out",
     )
+    config.addinivalue_line(
+        "markers",
+        "long: runs for tens of seconds; scheduled first, so that the parallel workers "
+        "end together instead of one finishing it alone",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `long` tests first (a stable sort keeps the rest in collection order)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def pytest_generate_tests(metafunc):

@@ -185,6 +185,7 @@ def _files_hold(data_dir: Path, needle: str) -> list[str]:
     return [p.name for p in data_dir.iterdir() if p.is_file() and needle.encode() in p.read_bytes()]
 
 
+@pytest.mark.long
 @pytest.mark.timeout(360)  # four starts of a server, on a busy machine
 @pytest.mark.parametrize("cipher", list(CIPHERS))
 async def test_what_is_stored_is_ciphertext_and_reads_back_plain(server_process, tmp_path, cipher):

@@ -36,6 +36,7 @@ def _no_unhandled_errors(*procs) -> None:
         assert "Traceback" not in log and "Internal error" not in log, log[-5000:]
 
 
+@pytest.mark.long
 def test_redis_restarted_mid_stream(server_process, tmp_path):
     """Redis goes away with a run streaming, another running and a third created meanwhile,
     and comes back empty. The live stream resumes with every event once, in order; a join
@@ -174,6 +175,7 @@ def _unavailable_db(client: httpx.Client, method: str, path: str, body=None) -> 
     assert "retry" in r.json()["detail"] and r.headers["retry-after"]
 
 
+@pytest.mark.long
 def test_postgres_restarted_with_runs_in_flight(server_process, tmp_path):
     """PostgreSQL is restarted twice under runs in flight: briefly (within the workers'
     leases: the runs wait for it and go on where they were), then for longer than a lease

@@ -43,6 +43,7 @@ def _written(client: httpx.Client, thread_id: str, run_id: str) -> dict:
     }
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_worker_stalled_past_its_lease_writes_nothing_after_the_takeover(server_process, tmp_path):
     markers = tmp_path / "markers"

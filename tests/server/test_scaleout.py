@@ -50,8 +50,9 @@ def start_cluster(server_process, *, apis: int = 1, workers: int = 2, env=None, 
         return ([first] if first else []) + api_list, [f.result() for f in procs]
 
 
+@pytest.mark.long
 def test_two_apis_two_workers_share_runs_streams_and_cancels(server_process, tmp_path):
-    """A run created through API 1 is streamed and cancelled through API 2; then 200 runs
+    """A run created through API 1 is streamed and cancelled through API 2; then 120 runs
     created through both APIs at once all succeed, each step of each run executed once."""
     # An empty database: all four processes start at once and migrate it under one lock.
     database_url = scaleout.create_empty_database()
@@ -96,6 +97,7 @@ def share_runs_streams_and_cancels(api1, api2, workers, tmp_path) -> None:
     many_runs_each_once([api1, api2], workers, tmp_path)
 
 
+@pytest.mark.long
 def test_killed_worker_run_is_finished_by_another_from_its_checkpoint(server_process, tmp_path):
     """SIGKILL the worker mid-run: the other finishes the run from its last checkpoint, the
     client's join_stream follows it to the end. Then SIGTERM drains the other worker."""
@@ -167,7 +169,7 @@ def test_killed_worker_run_is_finished_by_another_from_its_checkpoint(server_pro
     client.close()
 
 
-def many_runs_each_once(apis, workers, tmp_path, n: int = 200) -> None:
+def many_runs_each_once(apis, workers, tmp_path, n: int = 120) -> None:
     dirs = [tmp_path / f"run-{i}" for i in range(n)]
     for d in dirs:
         d.mkdir()

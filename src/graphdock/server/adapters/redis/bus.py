@@ -55,6 +55,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
+from graphdock.server.adapters.redis.replies import entries, raw, read_entries, text
 from graphdock.server.ports.bus import (
     CancelHandler,
     Event,
@@ -239,7 +240,7 @@ class RedisEventBus:
         actions = await self.redis.mget([self._cancel_key(r) for r in run_ids])
         for run_id, action in zip(run_ids, actions, strict=True):
             if action:
-                await self._call_handlers(run_id, action.decode())
+                await self._call_handlers(run_id, text(action))
 
     async def _on_message(self, message: dict) -> None:
         topic = message["channel"].decode()
@@ -256,7 +257,7 @@ class RedisEventBus:
     async def publish(
         self, channel: str, event: str, data: bytes, *, fence: Fence | None = None
     ) -> str | None:
-        fields = [b"e", event, b"d", data]
+        fields: list[bytes | str] = [b"e", event, b"d", data]
         event_id = await self._append_entry(channel, fields, OPEN_TTL, fence)
         return event_id.decode() if event_id is not None else None
 
@@ -266,7 +267,10 @@ class RedisEventBus:
             is not None
         )
 
-    async def _append_entry(self, channel: str, fields: list, ttl: int, fence: Fence | None):
+    async def _append_entry(
+        self, channel: str, fields: list[bytes | str], ttl: int, fence: Fence | None
+    ) -> bytes | None:
+        """The new entry's id, or None when the fence refused it."""
         keys = [self._stream(channel)]
         if fence is not None:
             keys.append(self._fence(fence.run_id))
@@ -280,7 +284,7 @@ class RedisEventBus:
     async def reopen_channel(self, channel: str) -> None:
         """Drop the end marker (a run handed back goes on writing to its stream)."""
         key = self._stream(channel)
-        last = await self.redis.xrevrange(key, count=1)
+        last = entries(await self.redis.xrevrange(key, count=1))
         if last and END in last[0][1]:
             await self.redis.xdel(key, last[0][0])
             await self.redis.expire(key, OPEN_TTL)
@@ -321,12 +325,21 @@ class RedisEventBus:
             with contextlib.suppress(Exception):
                 await self.redis.zrem(watch, me)
 
-    async def _read(self, channel, key, watch, me, after, live_only, idle):
+    async def _read(
+        self,
+        channel: str,
+        key: str,
+        watch: str,
+        me: str,
+        after: str | None,
+        live_only: bool,
+        idle: float | None,
+    ) -> AsyncIterator[list[Event]]:
         watched_at = time.monotonic()
         if live_only:
             try:
-                last_entry = await self.redis.xrevrange(key, count=1)
-                position = last_entry[0][0].decode() if last_entry else "0-0"
+                last_entry = entries(await self.redis.xrevrange(key, count=1))
+                position = last_entry[0][0] if last_entry else "0-0"
             except (RedisConnectionError, RedisTimeoutError):
                 position = f"{int(time.time() * 1000)}-0"  # out of reach: what comes from now on
         else:
@@ -341,8 +354,10 @@ class RedisEventBus:
                 watched_at = time.monotonic()
             wait = max(0.001, block - (time.monotonic() - quiet_since))
             try:
-                reply = await self.redis.xread(
-                    {key: position}, count=BATCH, block=max(1, int(wait * 1000))
+                reply = read_entries(
+                    await self.redis.xread(
+                        {key: position}, count=BATCH, block=max(1, int(wait * 1000))
+                    )
                 )
                 failing = False
             except (RedisConnectionError, RedisTimeoutError) as exc:
@@ -350,7 +365,7 @@ class RedisEventBus:
                     log.warning("reading %s from Redis failed (%s); retrying", channel, exc)
                 failing = True
                 await asyncio.sleep(0.2)
-                reply = None
+                reply = []
             if not reply:
                 if time.monotonic() - quiet_since >= block - 0.001:
                     quiet_since = time.monotonic()
@@ -359,15 +374,14 @@ class RedisEventBus:
                 continue
             quiet_since = time.monotonic()
             batch: list[Event] = []
-            for entry_id, fields in reply[0][1]:
-                position = entry_id.decode()
+            for position, fields in reply:
                 if END in fields:
                     ended = True
                     continue
-                batch.append(Event(position, fields[b"e"].decode(), fields[b"d"]))
+                batch.append(Event(position, text(fields[b"e"]), raw(fields[b"d"])))
             if batch:
                 yield batch
-            if ended and len(reply[0][1]) < BATCH:
+            if ended and len(reply) < BATCH:
                 # Past the end marker: anything after it was published late; it was read too.
                 return
 
@@ -408,8 +422,10 @@ class RedisEventBus:
                     await self._mark_watch(watch, me)
                     watched_at = time.monotonic()
                 try:
-                    reply = await self.redis.xread(
-                        {log_key: position}, count=BATCH, block=max(1, int(block * 1000))
+                    reply = read_entries(
+                        await self.redis.xread(
+                            {log_key: position}, count=BATCH, block=max(1, int(block * 1000))
+                        )
                     )
                 except (RedisConnectionError, RedisTimeoutError) as exc:
                     log.warning(
@@ -421,16 +437,15 @@ class RedisEventBus:
                     if idle is not None:
                         yield []
                     continue
-                batch = []
-                for entry_id, fields in reply[0][1]:
-                    position = entry_id.decode()
-                    ns = fields[b"n"].decode()
+                batch: list[ThreadEvent] = []
+                for position, fields in reply:
+                    ns = text(fields[b"n"])
                     batch.append(
                         ThreadEvent(
                             int(position.partition("-")[0]),
-                            fields[b"c"].decode(),
+                            text(fields[b"c"]),
                             tuple(ns.split(NS_SEP)) if ns else (),
-                            fields[b"d"],
+                            raw(fields[b"d"]),
                         )
                     )
                 yield batch
@@ -480,7 +495,7 @@ class RedisEventBus:
             with contextlib.suppress(RedisError):
                 action = await self.redis.get(self._cancel_key(run_id))
                 if action and handler in self._cancel_handlers.of(run_id):
-                    await self._call_handlers(run_id, action.decode())
+                    await self._call_handlers(run_id, text(action))
 
         self._spawn(already_cancelled())
 

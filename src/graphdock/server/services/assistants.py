@@ -6,11 +6,13 @@ address it by name. An edit never overwrites: it adds a version and makes it the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from langgraph.pregel import Pregel
 
+from graphdock.server.ports.records import AssistantRecord, AssistantVersionRecord, Json
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.context import RequestContext
@@ -70,7 +72,9 @@ def mirror_context(config: dict | None, context: dict | None) -> tuple[dict, dic
     return config, dict(configurable or {})
 
 
-def patched_context(current: dict, config: dict | None, context: dict | None) -> tuple[dict, dict]:
+def patched_context(
+    current: AssistantRecord, config: dict | None, context: dict | None
+) -> tuple[dict, dict]:
     """Config and context after a PATCH, the reference's way.
 
     An empty `config` keeps the old config; a `context` (even `{}`) replaces the old
@@ -87,7 +91,8 @@ def patched_context(current: dict, config: dict | None, context: dict | None) ->
     return config or current["config"], current["context"] if context is None else context
 
 
-def shape(record: dict, fields=ASSISTANT_FIELDS) -> dict:
+def shape(record: Mapping[str, Any], fields: tuple[str, ...] = ASSISTANT_FIELDS) -> Json:
+    """The API's view of an assistant (or version) record, or of one with edits applied."""
     return {k: record.get(k) for k in fields}
 
 
@@ -146,7 +151,7 @@ class AssistantService:
                 now = start + timedelta(
                     microseconds=position
                 )  # keeps registration order when sorted
-                record = {
+                record: AssistantRecord = {
                     "assistant_id": system_assistant_id(graph_id),
                     "graph_id": graph_id,
                     "config": {},
@@ -167,7 +172,7 @@ class AssistantService:
         config, context = mirror_context(body.get("config"), body.get("context"))
         assistant_id = body.get("assistant_id") or uuid4()
         now = clock.now()
-        record = {
+        record: AssistantRecord = {
             "assistant_id": assistant_id,
             "graph_id": graph_id,
             "config": config,
@@ -220,7 +225,7 @@ class AssistantService:
 
     async def resolve(
         self, assistant_id: str, ctx: RequestContext, *, not_found: str | None = None
-    ) -> dict:
+    ) -> AssistantRecord:
         """The assistant a run or cron names: by UUID, or the system assistant of a graph
         named in its place."""
         assistant_id = self.resolve_id(assistant_id)
@@ -240,7 +245,7 @@ class AssistantService:
                 raise NotFound(f"Assistant {assistant_id} not found")
             config, context = patched_context(current, body.get("config"), body.get("context"))
             now = clock.now()
-            record = {
+            record: AssistantRecord = {
                 **current,
                 "graph_id": body.get("graph_id") or current["graph_id"],
                 "config": config,
@@ -314,7 +319,7 @@ class AssistantService:
             if chosen is None:
                 raise NotFound(f"Version {version} not found for assistant {assistant_id}")
             # Unlike the reference (which keeps the newest context), the whole version comes back.
-            values = {
+            values: Json = {
                 k: chosen[k]
                 for k in (
                     "graph_id",
@@ -331,5 +336,16 @@ class AssistantService:
         return shape({**current, **values})
 
 
-def _version_of(record: dict) -> dict:
-    return {k: record[k] for k in VERSION_FIELDS}
+def _version_of(record: AssistantRecord) -> AssistantVersionRecord:
+    """The version record of an assistant as it is now (VERSION_FIELDS, in that order)."""
+    return {
+        "assistant_id": record["assistant_id"],
+        "version": record["version"],
+        "graph_id": record["graph_id"],
+        "config": record["config"],
+        "context": record["context"],
+        "metadata": record["metadata"],
+        "created_at": record["created_at"],
+        "name": record["name"],
+        "description": record["description"],
+    }

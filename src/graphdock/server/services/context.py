@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,7 @@ class AuthUser:
     def dict(self) -> dict[str, Any]:
         return dict(self._data)
 
-    def model_dump(self, **_: Any) -> dict[str, Any]:
+    def model_dump(self, **_: Any) -> builtins.dict[str, Any]:  # `dict` is the method above
         return dict(self._data)
 
     def __getattr__(self, name: str) -> Any:

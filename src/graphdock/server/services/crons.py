@@ -10,11 +10,12 @@ temporary threads). The scheduler decides *when* to fire; this module decides *w
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from graphdock.server.config import WebhooksConfig
+from graphdock.server.ports.records import CronRecord, Json
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
@@ -57,7 +58,8 @@ THREAD_NOT_FOUND = (
 )
 
 
-def shape(record: dict) -> dict:
+def shape(record: Mapping[str, Any]) -> Json:
+    """The API's view of a cron record (or of one with edits applied)."""
     out = {k: record.get(k) for k in CRON_FIELDS}
     out["end_time"] = record.get("end_time_raw")  # echoed exactly as the client sent it
     return out
@@ -113,7 +115,8 @@ class CronService:
         _check_run_fields(payload, self.webhooks)
         # A config the client sent keeps its place in the payload; otherwise it comes last.
         payload["config"] = _with_cron_id(payload.get("config"), cron_id)
-        record = {
+        enabled = body.get("enabled")
+        record: CronRecord = {
             "cron_id": cron_id,
             "assistant_id": assistant["assistant_id"],
             "thread_id": thread_id,
@@ -126,19 +129,21 @@ class CronService:
             "next_run_date": next_run(body["schedule"], tz, now),
             "metadata": body.get("metadata") or {},
             "on_run_completed": (body.get("on_run_completed") or "delete") if stateless else None,
-            "enabled": body.get("enabled") if body.get("enabled") is not None else True,
+            "enabled": enabled if enabled is not None else True,
             "created_at": now,
             "updated_at": now,
         }
         async with self.storage.begin() as tx:
-            if not stateless and await tx.get_thread(thread_id, ctx.filter_for("threads")) is None:
+            if thread_id is not None and (
+                await tx.get_thread(thread_id, ctx.filter_for("threads")) is None
+            ):
                 raise NotFound(THREAD_NOT_FOUND.format(thread_id))
             await tx.insert_cron(record)
         self.on_change()
         return shape(record)
 
     # ---------------------------------------------------------------- read
-    async def _get_record(self, cron_id: str, ctx: RequestContext, missing: str) -> dict:
+    async def _get_record(self, cron_id: str, ctx: RequestContext, missing: str) -> CronRecord:
         async with self.storage.begin() as tx:
             record = await tx.get_cron(cron_id, ctx.filter_for("crons"))
         if record is None:
@@ -229,16 +234,17 @@ class CronService:
                 raise NotFound("Not Found")
 
     # ---------------------------------------------------------------- firing (scheduler)
-    def following(self, cron: dict, now: datetime) -> datetime | None:
+    def following(self, cron: CronRecord, now: datetime) -> datetime | None:
         """When a cron due now fires next: the first time after `now`, so a cron that was
         due many times while the server was down fires once, not in a burst; None once
         that is past its end_time."""
         upcoming = next_run(cron["schedule"], cron["timezone"], now)
-        if cron.get("end_time") is not None and upcoming > cron["end_time"]:
+        end_time = cron["end_time"]
+        if end_time is not None and upcoming > end_time:
             return None
         return upcoming
 
-    async def fire(self, cron: dict) -> dict | None:
+    async def fire(self, cron: CronRecord) -> dict | None:
         """Create the run of one firing; None if there was nothing to run it on."""
         body = {k: v for k, v in cron["payload"].items() if k not in SCHEDULE_KEYS}
         config = dict(body.get("config") or {})

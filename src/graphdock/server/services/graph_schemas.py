@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any
 
@@ -64,7 +65,12 @@ def portable_type(hint: Any) -> Any:
             fields[key] = (
                 value if key in hint.__required_keys__ else typing_extensions.NotRequired[value]
             )
-        rebuilt = typing_extensions.TypedDict(hint.__name__, fields)
+        # a class statement made at run time (the functional form wants a literal name)
+        rebuilt = types.new_class(
+            hint.__name__,
+            (typing_extensions.TypedDict,),
+            exec_body=lambda ns: ns.update({"__annotations__": fields}),
+        )
         rebuilt.__doc__ = hint.__doc__
         rebuilt.__module__ = hint.__module__
         return rebuilt
@@ -115,6 +121,8 @@ def graph_schemas(graph: Pregel, graph_id: str, *, state_title: str | None = Non
 def subgraph_schemas(graph: Pregel, namespace: str | None, recurse: bool) -> dict:
     out = {}
     for ns, sub in graph.get_subgraphs(namespace=namespace, recurse=recurse):
+        if not isinstance(sub, Pregel):  # a remote graph: its schemas are not ours to read
+            continue
         schemas = graph_schemas(sub, ns, state_title="LangGraphState")
         schemas.pop("graph_id")
         out[ns] = schemas

@@ -8,7 +8,7 @@ ignores them; every known field is honoured or refused with a 422 that names it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,7 @@ StreamMode = Literal[
     "tasks",
     "checkpoints",
 ]
-STREAM_MODES: tuple[str, ...] = StreamMode.__args__
+STREAM_MODES: tuple[str, ...] = get_args(StreamMode)
 MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 Durability = Literal["sync", "async", "exit"]
 NodeList = Literal["*"] | list[str]

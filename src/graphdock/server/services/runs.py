@@ -9,17 +9,18 @@ step: a thread is busy exactly while it has a pending or running run.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
-from collections.abc import AsyncIterator
-from datetime import timedelta
-from typing import Literal
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from graphdock.server import serde
 from graphdock.server.config import WebhooksConfig
 from graphdock.server.ports.bus import Event, EventBus, parse_event_id, run_channel
 from graphdock.server.ports.errors import StaleAttempt
-from graphdock.server.ports.records import Json
-from graphdock.server.ports.storage import Fence, Storage
+from graphdock.server.ports.records import AssistantRecord, Json, RunRecord, ThreadRecord
+from graphdock.server.ports.storage import Fence, Storage, Transaction
 from graphdock.server.services import clock, protocol
 from graphdock.server.services.assistants import BOTH_CONTEXT_AND_CONFIGURABLE, AssistantService
 from graphdock.server.services.context import RequestContext
@@ -54,7 +55,7 @@ NOTHING_TO_CANCEL = (
 )
 
 
-def shape(record: dict) -> dict:
+def shape(record: RunRecord) -> Json:
     out = {k: record.get(k) for k in RUN_FIELDS}
     out["langsmith_session_name"] = None
     return out
@@ -73,7 +74,7 @@ def event_mode(name: str) -> str:
     return base
 
 
-def not_retained(run: dict, after: str | None) -> Event:
+def not_retained(run: Mapping[str, Any], after: str | None) -> Event:
     """What a replay of a finished run gets once its events are gone (after the retention,
     or dropped for memory): an `error` event that says so and where the outcome still is,
     rather than a stream that ends as if there had been nothing to send."""
@@ -116,7 +117,7 @@ class RunService:
         thread_metadata: Json | None = None,
         protocol: Literal["v3"] | None = None,
         resume_if_interrupted: bool = False,
-    ) -> dict:
+    ) -> Json:
         """Create a run on `thread_id`, or (a StatelessRunCreate) on a new thread of its own
         carrying `thread_metadata`. `protocol="v3"`: started through the thread protocol,
         the run logs its events there; `resume_if_interrupted`: on a thread waiting at an
@@ -149,7 +150,7 @@ class RunService:
         now = clock.now()
         run_id = uuid7()
         to_cancel: list[str] = []
-        closed: list[dict] = []
+        closed: list[RunRecord] = []
         async with self.storage.begin() as tx:
             assistant = await tx.get_assistant(
                 assistant_id, self.assistants.run_access(assistant_id, ctx)
@@ -196,6 +197,8 @@ class RunService:
                             active["run_id"], {"status": "interrupted", "updated_at": now}
                         )
                         closed.append(active)
+            if thread is None:  # inserted above, in this transaction
+                raise NotFound("Thread or assistant not found.")
             metadata = {
                 **(thread["metadata"] if stateful else {}),
                 **assistant["metadata"],
@@ -203,7 +206,7 @@ class RunService:
             }
             if stateful:
                 metadata.update(graph_meta)
-            record = {
+            record: RunRecord = {
                 "run_id": run_id,
                 "thread_id": thread_id,
                 "assistant_id": assistant["assistant_id"],
@@ -249,13 +252,15 @@ class RunService:
         for old in closed:
             await self.bus.close_channel(run_channel(old["run_id"]))
             await self.announce_unrun(thread_id, old["run_id"], old)
-        for old in to_cancel:
-            await self.bus.request_cancel(old, strategy)
+        for cancel_id in to_cancel:
+            await self.bus.request_cancel(cancel_id, strategy)
         self.bus.wake_workers()
         return shape(record)
 
     @staticmethod
-    def _new_thread(thread_id: str, metadata: dict, now, config: dict | None = None) -> dict:
+    def _new_thread(
+        thread_id: str, metadata: Json, now: datetime, config: Json | None = None
+    ) -> ThreadRecord:
         return {
             "thread_id": thread_id,
             "created_at": now,
@@ -272,13 +277,15 @@ class RunService:
         }
 
     # ---------------------------------------------------------------- read
-    async def _thread_visible(self, tx, thread_id: str, ctx: RequestContext) -> dict:
+    async def _thread_visible(
+        self, tx: Transaction, thread_id: str, ctx: RequestContext
+    ) -> ThreadRecord:
         thread = await tx.get_thread(thread_id, ctx.filter_for("threads"))
         if thread is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         return thread
 
-    async def get(self, thread_id: str, run_id: str, ctx: RequestContext) -> dict:
+    async def get(self, thread_id: str, run_id: str, ctx: RequestContext) -> Json:
         async with self.storage.begin() as tx:
             await self._thread_visible(tx, thread_id, ctx)
             run = await tx.get_run(run_id, thread_id)
@@ -288,7 +295,7 @@ class RunService:
 
     async def list(
         self, thread_id: str, ctx: RequestContext, *, limit: int, offset: int, status: str | None
-    ) -> list[dict]:
+    ) -> list[Json]:
         async with self.storage.begin() as tx:
             await self._thread_visible(tx, thread_id, ctx)
             rows = await tx.list_runs(thread_id, status=status, limit=limit, offset=offset)
@@ -351,32 +358,31 @@ class RunService:
         for run in runs:
             await self.stop(run, action)
 
-    async def stop(self, run: dict, action: str) -> None:
+    async def stop(self, run: RunRecord, action: str) -> None:
         action = "rollback" if action == "rollback" else "interrupt"
         if run["status"] == "pending":
             async with self.storage.begin() as tx:
                 current = await tx.get_run(run["run_id"])
-                if current is not None and current["status"] == "pending":
+                # still pending: no worker has it, so it ends here, unrun
+                unrun = current if current is not None and current["status"] == "pending" else None
+                if unrun is not None:
                     if action == "rollback":
                         await tx.delete_run(run["run_id"])
                     else:
                         await tx.update_run(
                             run["run_id"], {"status": "interrupted", "updated_at": clock.now()}
                         )
-                    run = None
-            if run is None:
-                await self.bus.close_channel(run_channel(current["run_id"]))
-                await self.settle_thread(current["thread_id"])
-                await self.announce_unrun(current["thread_id"], current["run_id"], current)
+            if unrun is not None:
+                await self.bus.close_channel(run_channel(unrun["run_id"]))
+                await self.settle_thread(unrun["thread_id"])
+                await self.announce_unrun(unrun["thread_id"], unrun["run_id"], unrun)
                 return
         await self.bus.request_cancel(run["run_id"], action)
 
-    async def announce_unrun(self, thread_id: str, run_id: str, run: dict) -> None:
+    async def announce_unrun(self, thread_id: str, run_id: str, run: RunRecord) -> None:
         """A run that ended before any worker ran it still ends on the thread's protocol
         stream, so a subscriber waiting for it is not left waiting."""
-        if (run.get("kwargs") or {}).get("protocol") == "v3" or await self.bus.thread_watched(
-            thread_id
-        ):
+        if run["kwargs"].get("protocol") == "v3" or await self.bus.thread_watched(thread_id):
             await self.bus.append_thread_events(thread_id, [protocol.cancelled(run_id)])
 
     async def settle_thread(self, thread_id: str) -> None:
@@ -397,7 +403,7 @@ class RunService:
     # ---------------------------------------------------------------- lifecycle (called by workers)
     async def mark_finished(
         self,
-        run: dict,
+        run: RunRecord,
         *,
         status: str,
         thread_values: dict,
@@ -428,7 +434,7 @@ class RunService:
         if waiting:
             self.bus.wake_workers()  # the next run on this thread can start now
 
-    async def release(self, run: dict, *, fence: Fence) -> None:
+    async def release(self, run: RunRecord, *, fence: Fence) -> None:
         """Hand a run back to the queue (its worker is stopping); it resumes from its
         checkpoint. Not if another attempt has it by now (this one's lease ran out)."""
         try:
@@ -443,7 +449,7 @@ class RunService:
         if released:
             self.bus.wake_workers()  # another process's worker may take it now
 
-    async def assistant_record(self, assistant_id: str) -> dict:
+    async def assistant_record(self, assistant_id: str) -> AssistantRecord:
         async with self.storage.begin() as tx:
             record = await tx.get_assistant(assistant_id)
         if record is None:
@@ -456,11 +462,13 @@ class RunService:
         await self.threads.checkpointer.adelete_thread(thread_id)
 
     # ---------------------------------------------------------------- events
-    async def storage_run(self, run_id: str) -> dict | None:
+    async def storage_run(self, run_id: str) -> RunRecord | None:
         async with self.storage.begin() as tx:
             return await tx.get_run(run_id)
 
-    async def find_run(self, thread_id: str, run_id: str, ctx: RequestContext) -> dict | None:
+    async def find_run(
+        self, thread_id: str, run_id: str, ctx: RequestContext
+    ) -> RunRecord | None:
         async with self.storage.begin() as tx:
             if await tx.get_thread(thread_id, ctx.filter_for("threads")) is None:
                 return None
@@ -468,12 +476,12 @@ class RunService:
 
     async def events(
         self,
-        run: dict,
+        run: Mapping[str, Any],
         *,
         after: str | None = None,
-        modes: list[str] | None = None,
+        modes: builtins.list[str] | None = None,
         idle: float | None = None,
-    ) -> AsyncIterator[list[Event]]:
+    ) -> AsyncIterator[builtins.list[Event]]:
         """Batches of the run's events from `after` on (all without it), live until it ends;
         for a finished run whose events are no longer kept, one `error` event that says so."""
         channel = run_channel(run["run_id"])
@@ -494,7 +502,7 @@ class RunService:
         if not seen and not await self.bus.has_channel(channel):
             yield [not_retained(run, after)]  # it ended, and its log went, before we looked
 
-    async def result(self, run: dict) -> bytes:
+    async def result(self, run: Mapping[str, Any]) -> bytes:
         """The wait/join body: final values, `__error__`, or values with `__interrupt__`."""
         channel = run_channel(run["run_id"])
         if run["status"] in ACTIVE or await self.bus.has_channel(channel):
@@ -509,7 +517,7 @@ class RunService:
             return serde.dumps({"__error__": thread["error"]})
         return serde.dumps(values)
 
-    async def wait_until_done(self, run: dict, timeout: float | None = None) -> None:
+    async def wait_until_done(self, run: Mapping[str, Any], timeout: float | None = None) -> None:
         try:
             await asyncio.wait_for(self.result(run), timeout)
         except TimeoutError:

@@ -19,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 from graphdock.server.ports.errors import Unavailable
+from graphdock.server.ports.records import CronRecord
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.crons import CronService
@@ -81,9 +82,10 @@ class CronScheduler:
         now = clock.now()
         async with self.storage.begin() as tx:
             soon = await tx.due_crons(now + timedelta(seconds=self.interval), 1)
-        if not soon:
+        due_at = soon[0]["next_run_date"] if soon else None  # due crons all have one
+        if due_at is None:
             return self.interval
-        return max(0.0, (soon[0]["next_run_date"] - now).total_seconds()) + EARLY_WAKE_MARGIN
+        return max(0.0, (due_at - now).total_seconds()) + EARLY_WAKE_MARGIN
 
     # ---------------------------------------------------------------- one pass
     async def tick(self, now: datetime | None = None) -> int:
@@ -97,19 +99,23 @@ class CronScheduler:
                 fired += 1
         return fired
 
-    async def _claim(self, cron: dict, now: datetime) -> bool:
+    async def _claim(self, cron: CronRecord, now: datetime) -> bool:
         """Move the cron on; True if this scheduler did it and the due time is still wanted."""
+        due_at = cron["next_run_date"]
+        if due_at is None:  # not due at all (due_crons returns none of these)
+            return False
         try:
             upcoming = self.crons.following(cron, now)
         except Exception:
             log.exception("cron %s: cannot compute its next date; stopping it", cron["cron_id"])
             upcoming = None
         async with self.storage.begin() as tx:
-            won = await tx.claim_due_cron(cron["cron_id"], cron["next_run_date"], upcoming)
-        ended = cron.get("end_time") is not None and cron["next_run_date"] > cron["end_time"]
+            won = await tx.claim_due_cron(cron["cron_id"], due_at, upcoming)
+        end_time = cron["end_time"]
+        ended = end_time is not None and due_at > end_time
         return won and not ended
 
-    async def _fire(self, cron: dict) -> bool:
+    async def _fire(self, cron: CronRecord) -> bool:
         try:
             run = await self.crons.fire(cron)
         except (ServiceError, Unavailable) as exc:  # e.g. a busy thread, strategy reject

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.types import StateSnapshot
@@ -47,7 +48,7 @@ def interrupt_view(interrupt: Any) -> dict:
     return {"id": None, "value": data}
 
 
-def checkpoint_ref(config: dict | None) -> dict | None:
+def checkpoint_ref(config: Mapping[str, Any] | None) -> dict | None:
     if not config:
         return None
     conf = config.get("configurable", {})

@@ -136,7 +136,7 @@ class ThreadStreamService:
             command["goto"] = params["goto"]
         async with self.runs.storage.begin() as tx:  # the thread's assistant, for the handler
             record = await tx.get_thread(thread_id)
-        assistant_id = (record or {}).get("metadata", {}).get("assistant_id")
+        assistant_id = record["metadata"].get("assistant_id") if record is not None else None
         if not assistant_id:
             raise CommandError("no_such_interrupt", "The thread has no interrupted run to resume")
         fields: dict[str, Any] = {

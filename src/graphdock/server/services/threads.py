@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from langgraph.types import Command, Send, StateUpdate
 from graphdock.server import serde
 from graphdock.server.ports.bus import EventBus, thread_channel
 from graphdock.server.ports.errors import Unavailable
+from graphdock.server.ports.records import Json, ThreadRecord
 from graphdock.server.ports.storage import Storage
 from graphdock.server.services import clock
 from graphdock.server.services.context import RequestContext
@@ -45,7 +47,8 @@ SORT_FIELDS = ("thread_id", "status", "created_at", "updated_at", "state_updated
 STATUSES = ("idle", "busy", "interrupted", "error")
 
 
-def shape(record: dict) -> dict:
+def shape(record: Mapping[str, Any]) -> Json:
+    """The API's view of a thread record (or of one with edits applied)."""
     out = {k: record.get(k) for k in THREAD_FIELDS}
     if record.get("interrupts") is not None:  # a thread gains these once a run has ended on it
         out["error"] = record.get("error")
@@ -143,7 +146,7 @@ class ThreadService:
         if requested is None and self.default_ttl is not None:
             requested = {"strategy": "delete", "ttl": self.default_ttl}
         ttl, expires_at = _expires_at(requested)
-        record = {
+        record: ThreadRecord = {
             "thread_id": thread_id,
             "created_at": now,
             "updated_at": now,
@@ -177,7 +180,7 @@ class ThreadService:
         return shape(await self._get_record(thread_id, None)), None
 
     async def _apply_supersteps(
-        self, record: dict, supersteps: list[dict], ctx: RequestContext
+        self, record: ThreadRecord, supersteps: list[dict], ctx: RequestContext
     ) -> None:
         try:
             entry = self._graph_of(record)
@@ -198,7 +201,7 @@ class ThreadService:
             snapshot = await graph.aget_state(config)
         await self.record_state(record["thread_id"], snapshot)
 
-    async def _get_record(self, thread_id: str, ctx: RequestContext | None) -> dict:
+    async def _get_record(self, thread_id: str, ctx: RequestContext | None) -> ThreadRecord:
         async with self.storage.begin() as tx:
             record = await tx.get_thread(thread_id, ctx.filter_for("threads") if ctx else None)
         if record is None:
@@ -275,7 +278,7 @@ class ThreadService:
             now = clock.now()
             # The copy carries the source's state (values, interrupts, error) and status;
             # only a run in progress stays behind, so a busy source gives an idle copy.
-            record = {
+            record: ThreadRecord = {
                 **source,
                 "thread_id": uuid4(),
                 "created_at": now,
@@ -309,7 +312,7 @@ class ThreadService:
         return {"pruned_count": pruned}
 
     # ---------------------------------------------------------------- state
-    def _graph_of(self, record: dict):
+    def _graph_of(self, record: ThreadRecord):
         graph_id = record["metadata"].get("graph_id")
         if not graph_id:
             raise BadRequest(
@@ -333,7 +336,7 @@ class ThreadService:
             access=GraphAccess.of(why, ctx.user),
         )
 
-    def _config(self, record: dict, checkpoint: dict | None = None) -> dict:
+    def _config(self, record: ThreadRecord, checkpoint: dict | None = None) -> dict:
         """The graph config addressing this thread (at `checkpoint` if given).
 
         `metadata.graph_id` lands in the metadata of checkpoints written through the API

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,9 +23,28 @@ from graphdock.server.adapters.postgres.errors import raising_unavailable
 from graphdock.server.adapters.sql import tables as t
 from graphdock.server.adapters.sql.filters import json_contains
 from graphdock.server.ports.errors import StaleAttempt
+from graphdock.server.ports.records import (
+    AssistantRecord,
+    AssistantVersionRecord,
+    CronRecord,
+    RunRecord,
+    RunStatus,
+    ThreadRecord,
+)
 from graphdock.server.ports.storage import Claim, Fence
 
 ACTIVE = ("pending", "running")
+
+R = TypeVar("R")
+"""One of the record types of ports.records: what a row of its table reads as."""
+
+
+class _Connection(Protocol):
+    """What SqlTransaction needs of a connection: an AsyncConnection, or an inline one."""
+
+    @property
+    def dialect(self) -> sa.Dialect: ...
+    async def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult: ...
 
 
 def _aware(value: Any) -> Any:
@@ -86,16 +105,17 @@ INSERT = {
 
 
 class SqlTransaction:
-    def __init__(self, conn: AsyncConnection, codec: Any = None):
+    def __init__(self, conn: _Connection, codec: Any = None):
         self.conn = conn
         self.dialect = conn.dialect.name
         self.codec = codec
 
-    async def _seal(self, table: sa.Table, values: dict) -> dict:
-        if self.codec is None:
-            return values
-        documents = DOCUMENTS[table.name]
+    async def _seal(self, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values to write: a copy, with the document columns sealed by the codec."""
         out = dict(values)
+        if self.codec is None:
+            return out
+        documents = DOCUMENTS[table.name]
         for name, value in values.items():
             if name in documents:
                 out[name] = await self.codec.seal(table.name, name, value)
@@ -107,16 +127,23 @@ class SqlTransaction:
                 await self.codec.open_record(record)
         return records
 
-    async def _one(self, stmt, params: dict | None = None) -> dict | None:
+    async def _one(self, kind: type[R], stmt, params: dict | None = None) -> R | None:
+        """The first row as a `kind` record: the columns of each table are its record's
+        fields (adapters/sql/tables.py), so the row is one as read."""
         row = (await self.conn.execute(stmt, params)).first()
         if row is None:
             return None
         record = _record(row)
-        return record if self.codec is None else (await self._open([record]))[0]
+        if self.codec is not None:
+            record = (await self._open([record]))[0]
+        return cast(R, record)
 
-    async def _all(self, stmt, params: dict | None = None) -> list[dict]:
+    async def _all(self, kind: type[R], stmt, params: dict | None = None) -> list[R]:
+        """Every row as a `kind` record (see `_one`)."""
         records = [_record(r) for r in (await self.conn.execute(stmt, params))]
-        return records if self.codec is None else await self._open(records)
+        if self.codec is not None:
+            records = await self._open(records)
+        return cast(list[R], records)
 
     async def _scalar(self, stmt, params: dict | None = None) -> Any:
         return (await self.conn.execute(stmt, params)).scalar()
@@ -129,24 +156,27 @@ class SqlTransaction:
         return column.asc() if order == "asc" else column.desc()
 
     # ---------------------------------------------------------------- assistants
-    async def insert_assistant(self, record: dict) -> None:
+    async def insert_assistant(self, record: AssistantRecord) -> None:
         await self.conn.execute(INSERT[t.assistants], await self._seal(t.assistants, record))
 
-    async def insert_assistant_if_absent(self, record: dict) -> bool:
+    async def insert_assistant_if_absent(self, record: AssistantRecord) -> bool:
         """Several processes starting at once may all add the same system assistant; the
         first wins and the others insert nothing, instead of failing on the key."""
         dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         statement = dialect_insert(t.assistants).on_conflict_do_nothing(
             index_elements=[t.assistants.c.assistant_id]
         )
-        record = await self._seal(t.assistants, record)
-        return (await self.conn.execute(statement, record)).rowcount == 1
+        sealed = await self._seal(t.assistants, record)
+        return (await self.conn.execute(statement, sealed)).rowcount == 1
 
-    async def get_assistant(self, assistant_id: str, access: dict | None = None) -> dict | None:
+    async def get_assistant(
+        self, assistant_id: str, access: dict | None = None
+    ) -> AssistantRecord | None:
         if not access:
-            return await self._one(GET_ASSISTANT, {"p_id": assistant_id})
+            return await self._one(AssistantRecord, GET_ASSISTANT, {"p_id": assistant_id})
         a = t.assistants
         return await self._one(
+            AssistantRecord,
             sa.select(a).where(
                 a.c.assistant_id == assistant_id, self._contains(a.c.metadata, access)
             )
@@ -181,7 +211,7 @@ class SqlTransaction:
 
     async def search_assistants(
         self, *, graph_id, name, metadata, limit, offset, sort_by, sort_order, access=None
-    ):
+    ) -> list[AssistantRecord]:
         a = t.assistants
         stmt = (
             sa.select(a)
@@ -192,20 +222,23 @@ class SqlTransaction:
             .limit(limit)
             .offset(offset)
         )
-        return await self._all(stmt)
+        return await self._all(AssistantRecord, stmt)
 
     async def count_assistants(self, *, graph_id, name, metadata, access=None) -> int:
         a = t.assistants
         where = self._assistant_where(graph_id, name, metadata, access)
         return await self._scalar(sa.select(sa.func.count()).select_from(a).where(where))
 
-    async def insert_assistant_version(self, record: dict) -> None:
-        record = await self._seal(t.assistant_versions, record)
-        await self.conn.execute(INSERT[t.assistant_versions], record)
+    async def insert_assistant_version(self, record: AssistantVersionRecord) -> None:
+        sealed = await self._seal(t.assistant_versions, record)
+        await self.conn.execute(INSERT[t.assistant_versions], sealed)
 
-    async def get_assistant_version(self, assistant_id: str, version: int) -> dict | None:
+    async def get_assistant_version(
+        self, assistant_id: str, version: int
+    ) -> AssistantVersionRecord | None:
         v = t.assistant_versions
         return await self._one(
+            AssistantVersionRecord,
             sa.select(v).where(v.c.assistant_id == assistant_id, v.c.version == version)
         )
 
@@ -218,7 +251,9 @@ class SqlTransaction:
             or 0
         )
 
-    async def list_assistant_versions(self, assistant_id, *, metadata, limit, offset):
+    async def list_assistant_versions(
+        self, assistant_id, *, metadata, limit, offset
+    ) -> list[AssistantVersionRecord]:
         v = t.assistant_versions
         stmt = (
             sa.select(v)
@@ -227,22 +262,24 @@ class SqlTransaction:
             .limit(limit)
             .offset(offset)
         )
-        return await self._all(stmt)
+        return await self._all(AssistantVersionRecord, stmt)
 
     # ---------------------------------------------------------------- threads
-    async def insert_thread(self, record: dict) -> None:
+    async def insert_thread(self, record: ThreadRecord) -> None:
         await self.conn.execute(INSERT[t.threads], await self._seal(t.threads, record))
 
-    async def get_thread(self, thread_id: str, access: dict | None = None, *, lock: bool = False):
+    async def get_thread(
+        self, thread_id: str, access: dict | None = None, *, lock: bool = False
+    ) -> ThreadRecord | None:
         if not access and not (lock and self.dialect == "postgresql"):
-            return await self._one(GET_THREAD, {"p_id": thread_id})
+            return await self._one(ThreadRecord, GET_THREAD, {"p_id": thread_id})
         th = t.threads
         stmt = sa.select(th).where(
             th.c.thread_id == thread_id, self._contains(th.c.metadata, access)
         )
         if lock and self.dialect == "postgresql":
             stmt = stmt.with_for_update()
-        return await self._one(stmt)
+        return await self._one(ThreadRecord, stmt)
 
     async def update_thread(self, thread_id: str, values: dict) -> None:
         values = await self._seal(t.threads, values)
@@ -271,7 +308,7 @@ class SqlTransaction:
 
     async def search_threads(
         self, *, ids, metadata, values, status, limit, offset, sort_by, sort_order, access=None
-    ):
+    ) -> list[ThreadRecord]:
         th = t.threads
         stmt = (
             sa.select(th)
@@ -282,7 +319,7 @@ class SqlTransaction:
             .limit(limit)
             .offset(offset)
         )
-        return await self._all(stmt)
+        return await self._all(ThreadRecord, stmt)
 
     async def count_threads(self, *, metadata, values, status, access=None) -> int:
         where = self._thread_where(None, metadata, values, status, access)
@@ -305,13 +342,15 @@ class SqlTransaction:
         return list((await self.conn.execute(stmt)).scalars())
 
     # ---------------------------------------------------------------- runs
-    async def insert_run(self, record: dict) -> None:
+    async def insert_run(self, record: RunRecord) -> None:
         await self.conn.execute(INSERT[t.runs], await self._seal(t.runs, record))
 
-    async def get_run(self, run_id: str, thread_id: str | None = None) -> dict | None:
+    async def get_run(self, run_id: str, thread_id: str | None = None) -> RunRecord | None:
         if thread_id is None:
-            return await self._one(GET_RUN, {"p_id": run_id})
-        return await self._one(GET_RUN_IN_THREAD, {"p_id": run_id, "p_thread": thread_id})
+            return await self._one(RunRecord, GET_RUN, {"p_id": run_id})
+        return await self._one(
+            RunRecord, GET_RUN_IN_THREAD, {"p_id": run_id, "p_thread": thread_id}
+        )
 
     async def update_run(self, run_id: str, values: dict, *, fence: Fence | None = None) -> bool:
         values = await self._seal(t.runs, values)
@@ -333,26 +372,27 @@ class SqlTransaction:
         """Run a fenced statement: done, or the run is gone (False), or StaleAttempt."""
         if (await self.conn.execute(statement, params)).rowcount:
             return True
-        current = await self._one(GET_RUN, {"p_id": fence.run_id})
+        current = await self._one(RunRecord, GET_RUN, {"p_id": fence.run_id})
         if current is None:
             return False
         why = f"the run is {current['status']} at attempt {current['attempt']}"
         raise StaleAttempt(fence.run_id, fence.attempt, why)
 
-    async def list_runs(self, thread_id, *, status, limit, offset):
+    async def list_runs(self, thread_id, *, status, limit, offset) -> list[RunRecord]:
         r = t.runs
         stmt = sa.select(r).where(r.c.thread_id == thread_id)
         if status is not None:
             stmt = stmt.where(r.c.status == status)
         stmt = stmt.order_by(r.c.created_at.desc(), r.c.run_id.desc()).limit(limit).offset(offset)
-        return await self._all(stmt)
+        return await self._all(RunRecord, stmt)
 
-    async def active_runs(self, thread_id: str) -> list[dict]:
-        return await self._all(ACTIVE_RUNS, {"p_thread": thread_id})
+    async def active_runs(self, thread_id: str) -> list[RunRecord]:
+        return await self._all(RunRecord, ACTIVE_RUNS, {"p_thread": thread_id})
 
-    async def runs_with_status(self, statuses: Sequence[str]) -> list[dict]:
+    async def runs_with_status(self, statuses: Sequence[str]) -> list[RunRecord]:
         r = t.runs
         return await self._all(
+            RunRecord,
             sa.select(r).where(r.c.status.in_(list(statuses))).order_by(r.c.created_at)
         )
 
@@ -371,12 +411,13 @@ class SqlTransaction:
         )
 
     # ---------------------------------------------------------------- crons
-    async def insert_cron(self, record: dict) -> None:
+    async def insert_cron(self, record: CronRecord) -> None:
         await self.conn.execute(INSERT[t.crons], await self._seal(t.crons, record))
 
-    async def get_cron(self, cron_id: str, access: dict | None = None):
+    async def get_cron(self, cron_id: str, access: dict | None = None) -> CronRecord | None:
         c = t.crons
         return await self._one(
+            CronRecord,
             sa.select(c).where(c.c.cron_id == cron_id, self._contains(c.c.metadata, access))
         )
 
@@ -415,7 +456,7 @@ class SqlTransaction:
         sort_by,
         sort_order,
         access=None,
-    ):
+    ) -> list[CronRecord]:
         c = t.crons
         stmt = (
             sa.select(c)
@@ -424,13 +465,13 @@ class SqlTransaction:
             .limit(limit)
             .offset(offset)
         )
-        return await self._all(stmt)
+        return await self._all(CronRecord, stmt)
 
     async def count_crons(self, *, assistant_id, thread_id, metadata, access=None) -> int:
         where = self._cron_where(assistant_id, thread_id, None, metadata, access)
         return await self._scalar(sa.select(sa.func.count()).select_from(t.crons).where(where))
 
-    async def due_crons(self, now: datetime, limit: int) -> list[dict]:
+    async def due_crons(self, now: datetime, limit: int) -> list[CronRecord]:
         c = t.crons
         stmt = (
             sa.select(c)
@@ -438,7 +479,7 @@ class SqlTransaction:
             .order_by(c.c.next_run_date)
             .limit(limit)
         )
-        return await self._all(stmt)
+        return await self._all(CronRecord, stmt)
 
     async def claim_due_cron(
         self, cron_id: str, expected_next: datetime, new_next: datetime | None
@@ -464,7 +505,7 @@ class _InlineConnection:
         self._conn = conn
         self.dialect = conn.dialect
 
-    async def execute(self, statement, parameters=None):
+    async def execute(self, statement: Any, parameters: Any = None) -> sa.CursorResult:
         return self._conn.execute(statement, parameters)
 
 
@@ -484,15 +525,16 @@ class SqlStorage:
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlTransaction]:
-        if not self.inline:
+        engine = self.engine
+        if not isinstance(engine, sa.Engine):
             # The server went away (stopped, restarting, unreachable): a typed error the API
             # answers with 503 and workers wait out, not a driver's exception.
             with raising_unavailable():
-                async with self.engine.begin() as conn:
+                async with engine.begin() as conn:
                     yield SqlTransaction(conn, self.codec)
             return
         async with self.lock:
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
                 yield SqlTransaction(_InlineConnection(conn), self.codec)
 
     async def close(self) -> None:
@@ -558,7 +600,7 @@ class SqlStorage:
         }
         async with self.begin() as tx:
             rows = (await tx.conn.execute(self._claim_statement, params)).all()
-            runs = await tx._open([_record(row) for row in rows])
+            runs = cast(list[RunRecord], await tx._open([_record(row) for row in rows]))
             runs.sort(key=lambda run: run["created_at"])
             next_due = None
             if len(runs) < limit:
@@ -603,7 +645,7 @@ class SqlStorage:
                 if status != "running" or attempt != attempts[run_id]
             ]
 
-    async def requeue_expired(self, now: datetime, max_attempts: int) -> list[dict]:
+    async def requeue_expired(self, now: datetime, max_attempts: int) -> list[RunRecord]:
         """Runs whose worker stopped heartbeating go back to pending (or fail past the limit).
 
         Each run is taken only while its lease is still the expired one: a sweeper in another
@@ -617,10 +659,10 @@ class SqlStorage:
             select = sa.select(r).where(expired)
             if self.dialect == "postgresql":
                 select = select.with_for_update(skip_locked=True)
-            stale = await tx._all(select)
+            stale = await tx._all(RunRecord, select)
             taken = []
             for run in stale:
-                status = "pending" if run["attempt"] < max_attempts else "error"
+                status: RunStatus = "pending" if run["attempt"] < max_attempts else "error"
                 values = {
                     "status": status,
                     "worker_id": None,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from graphdock.server.ports.errors import StaleAttempt, Unavailable
+from graphdock.server.ports.records import RunRecord
 
 log = logging.getLogger("graphdock.worker")
 
@@ -42,7 +43,7 @@ class Lease:
     ended: bool = False  # the attempt recorded the run's end: nothing is left to lose
 
     @classmethod
-    def starting(cls, run: dict, seconds: float, at: float) -> Lease:
+    def starting(cls, run: RunRecord, seconds: float, at: float) -> Lease:
         """The lease of a run claimed by a request sent at `at` (monotonic)."""
         return cls(run["run_id"], run["attempt"], seconds, deadline=at + seconds)
 

@@ -31,6 +31,7 @@ from graphdock.server.executor.protocol import (
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
 from graphdock.server.ports.errors import StaleAttempt, Unavailable
+from graphdock.server.ports.records import RunRecord
 from graphdock.server.ports.storage import FENCE_KEY
 from graphdock.server.services import clock
 from graphdock.server.services.graphs import GraphAccess, GraphEntry, GraphRegistry
@@ -89,7 +90,7 @@ class RunExecutor:
         self.run_timeout = run_timeout
         self._leases: dict[tuple[str, int], Lease] = {}
 
-    async def execute(self, run: dict, lease: Lease | None = None) -> None:
+    async def execute(self, run: RunRecord, lease: Lease | None = None) -> None:
         """Execute one attempt of `run` (without a lease: one that never runs out)."""
         lease = lease or Lease(run["run_id"], run["attempt"], float("inf"))
         key = (run["run_id"], run["attempt"])
@@ -109,10 +110,10 @@ class RunExecutor:
                 "last checkpoint elsewhere", run["run_id"], run["attempt"], lease.lost,
             )  # fmt: skip
 
-    def _lease(self, run: dict) -> Lease:
+    def _lease(self, run: RunRecord) -> Lease:
         return self._leases[run["run_id"], run["attempt"]]
 
-    async def _attempt(self, run: dict, lease: Lease) -> None:
+    async def _attempt(self, run: RunRecord, lease: Lease) -> None:
         run_id = run["run_id"]
         started_at = clock.now()
         state: dict[str, Any] = {"cancel": None}
@@ -173,7 +174,7 @@ class RunExecutor:
             remove_handler()
         await self._finish(run, status, error, state["cancel"], outcome, started_at)
 
-    async def _translator(self, run: dict) -> ProtocolTranslator | None:
+    async def _translator(self, run: RunRecord) -> ProtocolTranslator | None:
         """A run streams the v3 protocol's events to its thread's log when it was started
         through the protocol, or when a protocol subscriber watches its thread as it starts;
         other runs pay nothing for it."""
@@ -185,11 +186,11 @@ class RunExecutor:
         graph = (run.get("metadata") or {}).get("graph_id") or run["assistant_id"]
         return ProtocolTranslator(run["run_id"], graph)
 
-    async def _thread_append(self, run: dict, events: list) -> None:
+    async def _thread_append(self, run: RunRecord, events: list) -> None:
         if events:
             await self.bus.append_thread_events(run["thread_id"], events)
 
-    async def _publish(self, run: dict, event: str, data: bytes) -> None:
+    async def _publish(self, run: RunRecord, event: str, data: bytes) -> None:
         """To the run's stream, and to its thread's if someone follows that."""
         await self._publish_run(run, event, data)
         lease = self._lease(run)
@@ -197,14 +198,14 @@ class RunExecutor:
         if await lease.persist(lambda: self.bus.has_channel(thread)):
             await lease.persist(lambda: self.bus.publish(thread, event, data, fence=lease))
 
-    async def _publish_run(self, run: dict, event: str, data: bytes) -> None:
+    async def _publish_run(self, run: RunRecord, event: str, data: bytes) -> None:
         lease = self._lease(run)
         channel = run_channel(run["run_id"])
         if await lease.persist(lambda: self.bus.publish(channel, event, data, fence=lease)) is None:
             lease.lose("a later attempt of the run publishes its events")
             lease.check()
 
-    async def _graph_and_config(self, run: dict) -> tuple[GraphEntry, dict, dict]:
+    async def _graph_and_config(self, run: RunRecord) -> tuple[GraphEntry, dict, dict]:
         """The graph to run and its config: as merged when the run was created
         (services/run_config.py), plus what this attempt adds."""
         kwargs = run["kwargs"]
@@ -227,7 +228,7 @@ class RunExecutor:
         config["configurable"].setdefault("checkpoint_ns", "")
         return self.graphs.get(graph_id), config, kwargs.get("context") or {}
 
-    async def _run_graph(self, run: dict, outcome: dict) -> None:
+    async def _run_graph(self, run: RunRecord, outcome: dict) -> None:
         kwargs = run["kwargs"]
         lease = self._lease(run)
         entry, config, context = await lease.persist(lambda: self._graph_and_config(run))
@@ -334,7 +335,7 @@ class RunExecutor:
         snapshot = await graph.aget_state(config)
         return bool(snapshot.config) and (snapshot.metadata or {}).get("run_id") == run_id
 
-    async def _final_snapshot(self, run: dict, outcome: dict):
+    async def _final_snapshot(self, run: RunRecord, outcome: dict):
         if outcome.get("snapshot") is not None:
             return outcome["snapshot"]
         try:
@@ -355,7 +356,7 @@ class RunExecutor:
 
     async def _finish(
         self,
-        run: dict,
+        run: RunRecord,
         status: str,
         error: dict | None,
         cancel: str | None,
@@ -450,7 +451,9 @@ class RunExecutor:
                 payload["error"] = error
             self.webhooks.send(webhook, payload)
 
-    async def _close(self, run: dict, result: bytes | None, *, temporary: bool = False) -> None:
+    async def _close(
+        self, run: RunRecord, result: bytes | None, *, temporary: bool = False
+    ) -> None:
         """Publish the result and end the run's log: what releases its waiters and streams.
         A stateless run's temporary thread goes first, so no client that heard the run
         end can still find its thread."""

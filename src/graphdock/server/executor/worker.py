@@ -23,6 +23,7 @@ from graphdock.server.executor.lease import Lease
 from graphdock.server.executor.runner import RunExecutor
 from graphdock.server.ports.bus import EventBus
 from graphdock.server.ports.errors import Unavailable
+from graphdock.server.ports.records import RunRecord
 from graphdock.server.ports.storage import Queue
 from graphdock.server.services import clock
 
@@ -79,7 +80,7 @@ class WorkerPool:
         Leases are still renewed meanwhile, so no other worker takes a run that is draining.
         """
         self._stopping = True
-        dispatch, *others = self._tasks or [None]
+        dispatch, others = (self._tasks[0], self._tasks[1:]) if self._tasks else (None, [])
         if dispatch is not None:
             dispatch.cancel()
         if self._active:
@@ -132,7 +133,7 @@ class WorkerPool:
                 log.exception("claiming runs failed; retrying")
                 await asyncio.sleep(self.poll_interval)
 
-    def _start(self, run: dict, lease: Lease) -> None:
+    def _start(self, run: RunRecord, lease: Lease) -> None:
         run_id = run["run_id"]
         earlier = self._active.get(run_id)
         if earlier is not None:  # an attempt of ours stalled past its lease, still stopping
@@ -141,7 +142,7 @@ class WorkerPool:
         self._leases[run_id] = lease
         self._active[run_id] = asyncio.create_task(self._execute(run, lease), name=f"run-{run_id}")
 
-    async def _execute(self, run: dict, lease: Lease) -> None:
+    async def _execute(self, run: RunRecord, lease: Lease) -> None:
         try:
             await self.executor.execute(run, lease)
         except asyncio.CancelledError:
@@ -205,7 +206,7 @@ class WorkerPool:
             if not lease.held and task is not None and not task.done():
                 task.cancel()
 
-    async def _fail_lost(self, run: dict) -> None:
+    async def _fail_lost(self, run: RunRecord) -> None:
         """A run past its retry limit ends as an error, so its waiters and streams end too."""
         from graphdock.server import serde
         from graphdock.server.ports.bus import run_channel

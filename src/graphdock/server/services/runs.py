@@ -466,9 +466,7 @@ class RunService:
         async with self.storage.begin() as tx:
             return await tx.get_run(run_id)
 
-    async def find_run(
-        self, thread_id: str, run_id: str, ctx: RequestContext
-    ) -> RunRecord | None:
+    async def find_run(self, thread_id: str, run_id: str, ctx: RequestContext) -> RunRecord | None:
         async with self.storage.begin() as tx:
             if await tx.get_thread(thread_id, ctx.filter_for("threads")) is None:
                 return None

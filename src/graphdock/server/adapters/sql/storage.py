@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graphdock.server.adapters.postgres.errors import raising_unavailable
 from graphdock.server.adapters.sql import tables as t
@@ -179,7 +179,7 @@ class SqlTransaction:
             AssistantRecord,
             sa.select(a).where(
                 a.c.assistant_id == assistant_id, self._contains(a.c.metadata, access)
-            )
+            ),
         )
 
     async def update_assistant(self, assistant_id: str, values: dict) -> None:
@@ -239,7 +239,7 @@ class SqlTransaction:
         v = t.assistant_versions
         return await self._one(
             AssistantVersionRecord,
-            sa.select(v).where(v.c.assistant_id == assistant_id, v.c.version == version)
+            sa.select(v).where(v.c.assistant_id == assistant_id, v.c.version == version),
         )
 
     async def max_assistant_version(self, assistant_id: str) -> int:
@@ -392,8 +392,7 @@ class SqlTransaction:
     async def runs_with_status(self, statuses: Sequence[str]) -> list[RunRecord]:
         r = t.runs
         return await self._all(
-            RunRecord,
-            sa.select(r).where(r.c.status.in_(list(statuses))).order_by(r.c.created_at)
+            RunRecord, sa.select(r).where(r.c.status.in_(list(statuses))).order_by(r.c.created_at)
         )
 
     # ---------------------------------------------------------------- the server's own
@@ -418,7 +417,7 @@ class SqlTransaction:
         c = t.crons
         return await self._one(
             CronRecord,
-            sa.select(c).where(c.c.cron_id == cron_id, self._contains(c.c.metadata, access))
+            sa.select(c).where(c.c.cron_id == cron_id, self._contains(c.c.metadata, access)),
         )
 
     async def update_cron(self, cron_id: str, values: dict) -> None:

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -85,6 +85,8 @@ async def open_services(
             runs,
             webhooks,
             ThreadStreamService(runs, threads, bus),
+            CronService(storage, assistants, runs, config.webhooks),
+            StoreService(store),
         )
         await assistants.ensure_system_assistants()
         await _start_crons_and_ttl(services, stack)
@@ -114,6 +116,14 @@ async def open_services(
         yield services
 
 
+async def _enter_lifespan(
+    stack: contextlib.AsyncExitStack,
+    lifespan: contextlib.AbstractAsyncContextManager[Mapping[str, Any] | None],
+) -> Mapping[str, Any] | None:
+    """Enter a Starlette lifespan on `stack`: the state it yields, a mapping or nothing."""
+    return await stack.enter_async_context(lifespan)
+
+
 def _self_url(settings: Settings) -> str:
     """This server's own address, for webhooks given as a path: GRAPHDOCK_SELF_URL, else
     the port it serves on, over loopback."""
@@ -138,10 +148,6 @@ async def _start_crons_and_ttl(services: Services, stack: contextlib.AsyncExitSt
     """The cron scheduler (unless crons are disabled) and the TTL sweeper, both stopped
     before the storage they use closes."""
     settings, config = services.settings, services.config
-    services.store_service = StoreService(services.store)
-    services.crons = CronService(
-        services.storage, services.assistants, services.runs, config.webhooks
-    )
     if "crons" not in config.http.disabled:
         services.scheduler = CronScheduler(
             services.storage, services.crons, interval=settings.cron_interval
@@ -253,10 +259,10 @@ def create_app(settings: Settings, config: Config | None = None) -> Served:
         async with contextlib.AsyncExitStack() as stack:
             if user_app is not None:  # outside the server's: there before the first run
                 try:
-                    state.update(
-                        await stack.enter_async_context(user_app.router.lifespan_context(user_app))
-                        or {}
+                    lifespan_state = await _enter_lifespan(
+                        stack, user_app.router.lifespan_context(user_app)
                     )
+                    state.update(lifespan_state or {})
                 except Exception as exc:
                     raise StartupError(
                         f"http.app: the lifespan of {http.app} failed: {type(exc).__name__}: {exc}"

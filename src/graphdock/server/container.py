@@ -42,8 +42,8 @@ class Services:
     runs: RunService
     webhooks: WebhookSender
     thread_stream: ThreadStreamService
+    crons: CronService
+    store_service: StoreService  # the API's view of `store`
     pool: WorkerPool | None = None  # None: this process runs no graphs (--no-jobs)
-    crons: CronService | None = None
-    store_service: StoreService | None = None  # the API's view of `store`
     scheduler: CronScheduler | None = None
     sweeper: TtlSweeper | None = None

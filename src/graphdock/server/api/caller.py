@@ -22,10 +22,10 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from graphdock.server.api.access import Access
-from graphdock.server.api.auth import AuthUser, Security
+from graphdock.server.api.auth import Security
 from graphdock.server.api.errors import ApiError
 from graphdock.server.api.limits import RateLimiter
-from graphdock.server.services.context import RequestContext
+from graphdock.server.services.context import AuthUser, RequestContext
 
 log = logging.getLogger("graphdock.api")
 

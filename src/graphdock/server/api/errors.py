@@ -185,11 +185,13 @@ def _is_data_error(exc: BaseException) -> bool:
     """The database refused a value (a number or interval out of range, say): the request's
     fault, told as a 422, whichever driver raised it (SQLAlchemy, psycopg, asyncpg)."""
     seen = 0
-    while exc is not None and seen < 5:
+    current: BaseException | None = exc  # then the error under it, and so on down
+    while current is not None and seen < 5:
+        exc = current
         module = type(exc).__module__ or ""
         names = {c.__name__ for c in type(exc).__mro__}
         if "DataError" in names and module.split(".")[0] in ("sqlalchemy", "psycopg", "asyncpg"):
             return True
-        exc = getattr(exc, "orig", None) or exc.__cause__
+        current = getattr(exc, "orig", None) or exc.__cause__
         seen += 1
     return False

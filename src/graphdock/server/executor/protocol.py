@@ -27,7 +27,9 @@ from graphdock.server.ports.bus import PendingEvent
 from graphdock.server.services import protocol
 
 try:  # the key langgraph's own v3 streaming sets to get content-block message events
-    from langgraph._internal._constants import CONFIG_KEY_STREAM_MESSAGES_V2
+    from langgraph._internal._constants import (
+        CONFIG_KEY_STREAM_MESSAGES_V2 as CONFIG_KEY_STREAM_MESSAGES_V2,
+    )
 except ImportError:  # pragma: no cover - a langgraph that moved it
     CONFIG_KEY_STREAM_MESSAGES_V2 = "__pregel_stream_messages_v2"
 
@@ -225,8 +227,9 @@ class _MessageBlocks:
     def __init__(self, metadata: dict):
         self.metadata = _message_metadata(metadata)
         self.open: int | None = None
-        self.blocks: dict[int, dict] = {}
-        self.finished: set[int] = set()
+        # keyed by each content block's index, as the events give it (langgraph always does)
+        self.blocks: dict[int | None, dict] = {}
+        self.finished: set[int | None] = set()
 
     def feed(self, data: dict) -> Iterator[dict]:
         kind = data.get("event")
@@ -276,7 +279,7 @@ class _MessageBlocks:
             block.update(delta.get("fields") or {})
         return data
 
-    def _finish(self, index: int) -> Iterator[dict]:
+    def _finish(self, index: int | None) -> Iterator[dict]:
         """Finish a block early, from what its deltas built; its own finish is dropped."""
         self.finished.add(index)
         self.open = None

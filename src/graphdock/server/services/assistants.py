@@ -105,7 +105,9 @@ class AssistantService:
         # say) for every tool listing would be slow, and a version never changes
         self._input_schemas: dict[tuple[str, int], dict | None] = {}
 
-    async def described_graph(self, assistant: dict, user: dict | None = None) -> Pregel:
+    async def described_graph(
+        self, assistant: Mapping[str, Any], user: dict | None = None
+    ) -> Pregel:
         """The compiled graph an assistant's config builds, to describe (no checkpointer
         bound; a factory is told it builds for `assistants.read`, for `user`). Raises
         NotFound when the graph is not served here, BadRequest when it cannot be built."""
@@ -129,7 +131,7 @@ class AssistantService:
                 f"Graph '{entry.graph_id}' could not be built: {type(exc).__name__}: {exc}"
             ) from exc
 
-    async def input_schema(self, assistant: dict) -> dict | None:
+    async def input_schema(self, assistant: Mapping[str, Any]) -> dict | None:
         """The JSON schema of what a run of this assistant takes, None when it has none."""
         key = (assistant["assistant_id"], assistant.get("version") or 0)
         if key not in self._input_schemas:

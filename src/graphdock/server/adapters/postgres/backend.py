@@ -15,6 +15,7 @@ from typing import Any
 from graphdock.server.adapters.sealed import checkpoint_serde, sealed_store
 from graphdock.server.config import Config
 from graphdock.server.ports.backend import Backend
+from graphdock.server.ports.bus import EventBus
 from graphdock.server.settings import Settings
 
 log = logging.getLogger("graphdock.postgres")
@@ -80,6 +81,7 @@ async def open_scaleout(
         storage, checkpointer, store = await _open_postgres(
             stack, settings.database_url, config, pool_size=settings.pg_pool_size, codec=codec
         )
+        bus: EventBus
         if settings.redis_url:
             from graphdock.server.adapters.redis.bus import RedisEventBus
 

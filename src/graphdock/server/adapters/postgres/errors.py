@@ -49,14 +49,16 @@ def unavailable(exc: BaseException) -> StorageUnavailable | None:
     other error. Only drivers' errors are looked into: an error of graphdock's own that
     happened to be raised from a network error is not the database's."""
     seen = 0
-    while exc is not None and seen < 6:
+    current: BaseException | None = exc  # then the error under it, and so on down
+    while current is not None and seen < 6:
+        exc = current
         if isinstance(exc, StorageUnavailable):
             return exc
         if _is_gone(exc):
             return StorageUnavailable(_reason(exc))
         if (type(exc).__module__ or "").split(".")[0] not in _DRIVERS:
             return None
-        exc = getattr(exc, "orig", None) or exc.__cause__
+        current = getattr(exc, "orig", None) or exc.__cause__
         seen += 1
     return None
 

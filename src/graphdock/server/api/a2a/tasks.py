@@ -62,6 +62,7 @@ from graphdock.server.api.caller import Caller, current_caller
 from graphdock.server.api.deps import services
 from graphdock.server.api.errors import ApiError
 from graphdock.server.api.routes.threads import authorize_search
+from graphdock.server.ports.records import AssistantRecord
 from graphdock.server.services.errors import NotFound, ServiceError
 from graphdock.server.services.ids import canonical_uuid
 
@@ -93,14 +94,14 @@ class Call:
 
     request: Request
     caller: Caller
-    assistant: dict
+    assistant: AssistantRecord
 
     @property
     def assistant_id(self) -> str:
         return self.assistant["assistant_id"]
 
 
-async def find_assistant(request: Request, caller: Caller, assistant_id: str) -> dict:
+async def find_assistant(request: Request, caller: Caller, assistant_id: str) -> AssistantRecord:
     """The assistant a path names (a UUID, or a graph name for its system assistant),
     if the caller may run it. Raises NotFound."""
     await caller.authorize("assistants.read", {"assistant_id": assistant_id})

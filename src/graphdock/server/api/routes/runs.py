@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import anyio
 from fastapi import Query, Request
@@ -93,7 +94,7 @@ RUN_KWARGS_SEEN_BY_AUTH = (
 )
 
 
-async def _stop_quietly(svc, run: dict) -> None:
+async def _stop_quietly(svc, run: Mapping[str, Any]) -> None:
     """The client left and asked for its run to go with it (the run may have ended already)."""
     try:
         current = await svc.storage_run(run["run_id"])
@@ -105,7 +106,7 @@ async def _stop_quietly(svc, run: dict) -> None:
 
 def _stream(
     request: Request,
-    run: dict,
+    run: Mapping[str, Any],
     *,
     on_disconnect: str | None,
     after: str | None = None,
@@ -123,7 +124,9 @@ def _stream(
     )
 
 
-async def _wait(request: Request, run: dict, *, on_disconnect: str | None = None) -> Response:
+async def _wait(
+    request: Request, run: Mapping[str, Any], *, on_disconnect: str | None = None
+) -> Response:
     """The run's final body. Most runs end within the keep-alive interval and get a plain JSON
     response; longer ones get a newline every few seconds (so proxies do not time out) and
     then the body. A run that must stop when its client leaves is watched from the start."""

@@ -9,8 +9,9 @@ ORACLE_STAMP := $(ORACLE)/.installed
 ORACLE_PACKAGES := "langgraph-cli[inmem]==0.4.40" "langgraph-api==0.16.7" "langgraph==1.2.22"
 PYTEST_WORKERS ?= 3
 # What `make lint` type-checks; how strictly is per module, in [tool.mypy] of pyproject.toml.
-# MYPY_SERVER is the server's entry, empty until it passes its declared level.
-MYPY_SERVER ?=
+# The SDK strictly; the server and CLI at their own declared level (checked bodies, no
+# implicit Optional, strict equality, no unreachable code).
+MYPY_SERVER ?= src/graphdock/server src/graphdock/cli.py
 MYPY_TARGETS ?= src/graphdock/client src/graphdock/__init__.py tests/client/typed_usage.py $(MYPY_SERVER)
 UI_DEPS := ui/node_modules/.installed
 CHROMIUM := /usr/bin/chromium

@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 log = logging.getLogger("graphdock.config")
 
@@ -311,7 +311,7 @@ class _Parser:
     def __init__(self, path: Path):
         self.path = path
 
-    def fail(self, key: str, message: str):
+    def fail(self, key: str, message: str) -> NoReturn:
         raise ConfigError(self.path, key, message)
 
     def obj(self, value: Any, key: str) -> dict:
@@ -321,9 +321,10 @@ class _Parser:
         if not isinstance(value, dict):
             self.fail(key, f"must be an object, got {type(value).__name__}")
         known = KNOWN_SECTION_KEYS.get(key)
-        for name in value if known is not None else ():
-            if name not in known:
-                log.warning("%s: unknown key '%s.%s' is ignored", self.path, key, name)
+        if known is not None:
+            for name in value:
+                if name not in known:
+                    log.warning("%s: unknown key '%s.%s' is ignored", self.path, key, name)
         return value
 
     def flag(self, d: dict, name: str) -> bool:

@@ -270,21 +270,22 @@ class DocumentCodec:
         if not (isinstance(value, dict) and MARKER in value):
             return value
         marker = value[MARKER] if isinstance(value[MARKER], Mapping) else {}
-        table = marker.get("model")
+        sealed_for = marker.get("model")
+        model = MODELS.get(sealed_for, sealed_for) if isinstance(sealed_for, str) else sealed_for
         if marker.get("cipher") != self.scheme:
             raise UnreadableData(
-                f"A stored {MODELS.get(table, table)} {field} was sealed by the "
+                f"A stored {model} {field} was sealed by the "
                 f"{marker.get('cipher')!r} cipher, and this server has {self.scheme!r}"
             )
         data = {k: v for k, v in value.items() if k != MARKER}
         kept = {k: v for k, v in data.items() if is_system(k) and k != WRAPPED}
         rest = {k: v for k, v in data.items() if k not in kept}
-        ctx = _context_object(MODELS.get(table, table), field, marker.get("metadata") or {})
+        ctx = _context_object(model, field, marker.get("metadata") or {})
         try:
             plain = await self.cipher.decrypt_json(ctx, rest)
         except Exception as exc:
             raise UnreadableData(
-                f"A stored {MODELS.get(table, table)} {field} cannot be decrypted: "
+                f"A stored {model} {field} cannot be decrypted: "
                 f"{type(exc).__name__}: {exc}. Nothing was changed: start the server with "
                 "the encryption it was written with"
             ) from exc

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from langgraph.checkpoint.base import CheckpointTuple, get_checkpoint_metadata
+from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchOp
 
 from graphdock.server.config import Config
@@ -116,9 +117,10 @@ class SealedStore(BaseStore):
         for op, result in zip(ops, results, strict=True):
             if isinstance(op, GetOp) and isinstance(result, Item):
                 await self._open(result)
-            elif isinstance(op, SearchOp) and result:
-                for item in result:
-                    await self._open(item)
+            elif isinstance(op, SearchOp) and isinstance(result, list):
+                for item in result:  # SearchItems
+                    if isinstance(item, Item):
+                        await self._open(item)
         return results
 
     async def _open(self, item: Item) -> None:
@@ -135,7 +137,7 @@ class SealedStore(BaseStore):
 def checkpoint_serde(config: Config, codec: Any = None) -> Any:
     """The checkpoint serializer: langgraph's, shaped by `checkpointer.serde`, sealed by the
     codec when there is one. None: the checkpointer's own default."""
-    serde = None
+    serde: SerializerProtocol | None = None
     options = config.checkpointer_serde
     if options is not None:
         from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer

@@ -16,15 +16,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeGuard, TypeVar
+
+# A permit's parts, as langgraph_sdk's AuthContext names them.
+Resource = Literal["assistants", "threads", "crons", "store"]
+Action = Literal[
+    "create", "read", "update", "delete", "search", "create_run", "put", "get", "list_namespaces"
+]
 
 # The (resource, action) pairs `langgraph_sdk.Auth` handlers can be registered for.
-ACTIONS: dict[str, frozenset[str]] = {
+ACTIONS: dict[Resource, frozenset[Action]] = {
     "assistants": frozenset({"create", "read", "update", "delete", "search"}),
     "threads": frozenset({"create", "read", "update", "delete", "search", "create_run"}),
     "crons": frozenset({"create", "read", "update", "delete", "search"}),
     "store": frozenset({"put", "get", "search", "list_namespaces", "delete"}),
 }
+
+
+def _is_resource(name: str) -> TypeGuard[Resource]:
+    return name in ACTIONS
+
+
+def _is_action(name: str, resource: Resource) -> TypeGuard[Action]:
+    return name in ACTIONS[resource]
+
+
+def permit_parts(permit: str) -> tuple[Resource, Action]:
+    """A permit's resource and action (`threads.create_run`), or a ValueError naming it."""
+    resource, _, action = permit.partition(".")
+    if not _is_resource(resource) or not _is_action(action, resource):
+        raise ValueError(f"unknown permit {permit!r}: expected resource.action, one of {ACTIONS}")
+    return resource, action
+
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 _ATTRIBUTE = "__graphdock_access__"
@@ -58,11 +81,7 @@ def _declare(endpoint: Endpoint, access: Access) -> Endpoint:
 def requires(*permits: str) -> Callable[[Endpoint], Endpoint]:
     """The route needs an authenticated caller and may run these auth handlers."""
     for permit in permits:
-        resource, _, action = permit.partition(".")
-        if action not in ACTIONS.get(resource, ()):
-            raise ValueError(
-                f"unknown permit {permit!r}: expected resource.action, one of {ACTIONS}"
-            )
+        permit_parts(permit)
 
     def declare(endpoint: Endpoint) -> Endpoint:
         return _declare(endpoint, Access(permits=frozenset(permits)))
@@ -83,3 +102,11 @@ def public(endpoint: Endpoint) -> Endpoint:
 def access_of(endpoint: Any) -> Access | None:
     """The endpoint's declaration, or None when it declares nothing."""
     return getattr(endpoint, _ATTRIBUTE, None)
+
+
+def declared_access(endpoint: Any) -> Access:
+    """The declaration of an endpoint that makes one (a TypeError for one that does not)."""
+    access = access_of(endpoint)
+    if access is None:
+        raise TypeError(f"{endpoint.__qualname__} declares no access")
+    return access

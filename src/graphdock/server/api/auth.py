@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 from starlette.requests import HTTPConnection, Request
 
+from graphdock.server.api.access import Action, Resource
 from graphdock.server.api.errors import ApiError
 from graphdock.server.services.context import AuthUser
 from graphdock.server.settings import Settings
@@ -213,7 +214,7 @@ class Security:
         return out
 
     # ------------------------------------------------------------ authentication
-    def check_api_key(self, headers: Mapping[str, str]) -> str | None:
+    def check_api_key(self, headers: Mapping[str, str]) -> str:
         """The matching key, after comparing against every key in constant time."""
         sent = headers.get("x-api-key")
         if sent is None:
@@ -280,7 +281,7 @@ class Security:
         return auth._global_handlers[-1] if auth._global_handlers else None
 
     async def authorize(
-        self, user: AuthUser | None, resource: str, action: str, value: dict
+        self, user: AuthUser | None, resource: Resource, action: Action, value: dict
     ) -> dict | None:
         """Run the handler for (resource, action) on `value` (which it may change).
         Returns its filter; raises ApiError 403 when it denies."""

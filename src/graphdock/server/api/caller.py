@@ -21,7 +21,7 @@ import orjson
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-from graphdock.server.api.access import Access
+from graphdock.server.api.access import Access, permit_parts
 from graphdock.server.api.auth import Security
 from graphdock.server.api.errors import ApiError
 from graphdock.server.api.limits import RateLimiter
@@ -67,7 +67,7 @@ class Caller:
         request's fields). Its filter becomes the storage filter of the permit's resource."""
         if permit not in self._access.permits:
             raise RuntimeError(f"{self._route} runs the {permit} handler but does not declare it")
-        resource, _, action = permit.partition(".")
+        resource, action = permit_parts(permit)
         sent = {key: _snapshot(value.get(key, _MISSING)) for key in writable}
         flt = await self._gate.security.authorize(self.user, resource, action, value)
         if target is not None:
@@ -112,7 +112,8 @@ async def admit(request: HTTPConnection, access: Access, gate: Gate) -> Caller:
     if gate.encryption is not None:
         await _encryption_context(request, gate.encryption, user)
     route = scope.get("route")
-    caller = Caller(gate, access, getattr(route, "path", scope["path"]), user, ctx)
+    path: str = scope["path"]
+    caller = Caller(gate, access, getattr(route, "path", path), user, ctx)
     scope[_SCOPE_KEY] = caller
     if user is not None:  # what Starlette's `request.user` / `request.auth` read
         from starlette.authentication import AuthCredentials

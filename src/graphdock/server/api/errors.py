@@ -89,7 +89,9 @@ def _document_errors(app: FastAPI) -> None:
             schemas.pop("ValidationError", None)
         return schema
 
-    app.openapi = openapi
+    # FastAPI documents replacing `app.openapi` as the way to extend its schema, yet types it
+    # as a method, which mypy refuses to assign to.
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:

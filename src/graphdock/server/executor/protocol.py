@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from langgraph.types import StreamMode
+
 from graphdock.server import serde
 from graphdock.server.ports.bus import PendingEvent
 from graphdock.server.services import protocol
@@ -34,8 +36,16 @@ except ImportError:  # pragma: no cover - a langgraph that moved it
     CONFIG_KEY_STREAM_MESSAGES_V2 = "__pregel_stream_messages_v2"
 
 # langgraph stream modes the protocol's channels are made from ("tools" is langgraph's
-# tool-lifecycle mode, outside its public StreamMode literal)
-PREGEL_MODES = ("values", "updates", "messages", "tools", "custom", "tasks", "checkpoints")
+# tool-lifecycle mode, which Pregel.astream handles but its StreamMode literal omits)
+PREGEL_MODES: tuple[StreamMode, ...] = (
+    "values",
+    "updates",
+    "messages",
+    "tools",  # type: ignore[assignment]
+    "custom",
+    "tasks",
+    "checkpoints",
+)
 INTERRUPT = "__interrupt__"
 
 

@@ -16,9 +16,11 @@ import asyncio
 import importlib.metadata
 import logging
 import uuid
-from typing import Any
+from typing import Any, Literal, TypedDict
 
-from langgraph.types import Command, Send
+from langchain_core.runnables import RunnableConfig
+from langgraph.pregel import Pregel
+from langgraph.types import Command, Durability, Send, StreamMode
 
 from graphdock._version import __version__
 from graphdock.server import serde
@@ -31,7 +33,7 @@ from graphdock.server.executor.protocol import (
 from graphdock.server.executor.stream import EventShaper, pregel_modes
 from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
 from graphdock.server.ports.errors import StaleAttempt, Unavailable
-from graphdock.server.ports.records import RunRecord
+from graphdock.server.ports.records import Json, RunKwargs, RunRecord, RunStatus
 from graphdock.server.ports.storage import FENCE_KEY
 from graphdock.server.services import clock
 from graphdock.server.services.graphs import GraphAccess, GraphEntry, GraphRegistry
@@ -53,7 +55,18 @@ LANGGRAPH_VERSION = importlib.metadata.version("langgraph")
 CANCELLED = "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
 
 
-def _command(spec: dict) -> Command:
+class StreamOptions(TypedDict):
+    """The keyword arguments a run streams its graph with (`astream`, `astream_events`)."""
+
+    context: Json | None
+    stream_mode: list[StreamMode]
+    subgraphs: bool
+    interrupt_before: list[str] | Literal["*"] | None
+    interrupt_after: list[str] | Literal["*"] | None
+    durability: Durability
+
+
+def _command(spec: Json) -> Command:
     goto = spec.get("goto")
     if isinstance(goto, dict):
         goto = Send(goto["node"], goto.get("input"))
@@ -124,6 +137,8 @@ class RunExecutor:
             if graph_task is not None and not graph_task.done():
                 graph_task.cancel()
 
+        status: RunStatus
+        error: Json | None
         remove_handler = self.bus.on_cancel(run_id, on_cancel)
         outcome: dict[str, Any] = {"last_values": None, "snapshot": None}
         outcome["protocol"] = await self._translator(run)
@@ -205,17 +220,19 @@ class RunExecutor:
             lease.lose("a later attempt of the run publishes its events")
             lease.check()
 
-    async def _graph_and_config(self, run: RunRecord) -> tuple[GraphEntry, dict, dict]:
+    async def _graph_and_config(self, run: RunRecord) -> tuple[GraphEntry, RunnableConfig, Json]:
         """The graph to run and its config: as merged when the run was created
         (services/run_config.py), plus what this attempt adds."""
         kwargs = run["kwargs"]
         graph_id = kwargs.get("graph_id")
         if graph_id is None:  # a run recorded before kwargs named its graph
             graph_id = (await self.runs.assistant_record(run["assistant_id"]))["graph_id"]
-        stored = kwargs.get("config") or {}
-        config = {
+        stored: RunnableConfig = kwargs.get("config") or {}
+        configurable: dict[str, Any] = dict(stored.get("configurable") or {})
+        configurable.setdefault("checkpoint_ns", "")
+        config: RunnableConfig = {
             **stored,
-            "configurable": dict(stored.get("configurable") or {}),
+            "configurable": configurable,
             "metadata": {
                 **(stored.get("metadata") or {}),
                 "run_attempt": run["attempt"],
@@ -225,7 +242,6 @@ class RunExecutor:
             },
             "run_id": uuid.UUID(run["run_id"]),
         }
-        config["configurable"].setdefault("checkpoint_ns", "")
         return self.graphs.get(graph_id), config, kwargs.get("context") or {}
 
     async def _run_graph(self, run: RunRecord, outcome: dict) -> None:
@@ -233,7 +249,7 @@ class RunExecutor:
         lease = self._lease(run)
         entry, config, context = await lease.persist(lambda: self._graph_and_config(run))
         config["configurable"][FENCE_KEY] = lease  # the checkpointer fences the run's writes
-        state_config = {
+        state_config: RunnableConfig = {
             **config,
             "configurable": {
                 k: v
@@ -242,16 +258,17 @@ class RunExecutor:
             },
         }
         run_config = config
-        if kwargs.get("checkpoint"):
+        checkpoint = kwargs.get("checkpoint")
+        if checkpoint:
             # Only the address within this run's own thread (the service refused any other).
-            start = {k: v for k, v in kwargs["checkpoint"].items() if k in CHECKPOINT_ADDRESS_KEYS}
+            start = {k: v for k, v in checkpoint.items() if k in CHECKPOINT_ADDRESS_KEYS}
             run_config = {**config, "configurable": {**config["configurable"], **start}}
         modes = kwargs.get("stream_mode") or ["values"]
         subgraphs = bool(kwargs.get("subgraphs"))
         shaper = EventShaper(modes)
         classic = pregel_modes(modes)
         protocol: ProtocolTranslator | None = outcome.get("protocol")
-        stream_modes = classic
+        stream_modes: list[StreamMode] = classic
         if protocol is not None:
             await self._thread_append(run, protocol.started())
             stream_modes = sorted(set(classic) | set(PREGEL_MODES))
@@ -270,10 +287,9 @@ class RunExecutor:
         async with entry.open(
             config, checkpointer=self.checkpointer, store=self.store, access=access
         ) as graph:
-            graph_input: Any = (
-                _command(kwargs["command"]) if kwargs.get("command") else kwargs.get("input")
-            )
-            if kwargs.get("resume_if_interrupted") and not kwargs.get("command"):
+            command = kwargs.get("command")
+            graph_input: Any = _command(command) if command else kwargs.get("input")
+            if kwargs.get("resume_if_interrupted") and not command:
                 # the protocol's run.start: on a thread waiting at an interrupt, the input
                 # is the answer (decided now, when no other run of the thread is running)
                 snapshot = await graph.aget_state(state_config)
@@ -282,13 +298,13 @@ class RunExecutor:
             if run["attempt"] > 1 and await self._has_progress(graph, state_config, run["run_id"]):
                 graph_input = None  # resumed after a crash: continue from the last checkpoint
                 run_config = state_config
-            options = {
+            options: StreamOptions = {
                 "context": context or None,
                 "stream_mode": stream_modes,
                 "subgraphs": subgraphs or protocol is not None,
                 "interrupt_before": kwargs.get("interrupt_before"),
                 "interrupt_after": kwargs.get("interrupt_after"),
-                "durability": kwargs.get("durability") or "async",
+                "durability": kwargs["durability"],
             }
             if "events" in modes:
                 stream = self._with_events(graph, graph_input, run_config, options, run)
@@ -331,7 +347,7 @@ class RunExecutor:
                         continue
                     yield (namespace, mode, data) if subgraphs else (mode, data)
 
-    async def _has_progress(self, graph, config: dict, run_id: str) -> bool:
+    async def _has_progress(self, graph: Pregel, config: RunnableConfig, run_id: str) -> bool:
         snapshot = await graph.aget_state(config)
         return bool(snapshot.config) and (snapshot.metadata or {}).get("run_id") == run_id
 
@@ -357,8 +373,8 @@ class RunExecutor:
     async def _finish(
         self,
         run: RunRecord,
-        status: str,
-        error: dict | None,
+        status: RunStatus,
+        error: Json | None,
         cancel: str | None,
         outcome: dict,
         started_at,
@@ -518,7 +534,7 @@ def _lifecycle_end(
     return "completed", None
 
 
-def _needs_snapshot(kwargs: dict, last_values: Any) -> bool:
+def _needs_snapshot(kwargs: RunKwargs, last_values: Any) -> bool:
     """Only a run that stopped early (an interrupt) leaves more to read than its last values."""
     return (
         not isinstance(last_values, dict)

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
+from langgraph.types import StreamMode
 
 from graphdock.server import serde
 
 # API stream mode -> the langgraph stream mode that feeds it
-PREGEL_MODE = {
+PREGEL_MODE: dict[str, StreamMode] = {
     "values": "values",
     "updates": "updates",
     "messages-tuple": "messages",
@@ -28,8 +29,8 @@ PREGEL_MODE = {
 }
 
 
-def pregel_modes(api_modes: list[str]) -> list[str]:
-    modes = {"values"}  # always: the final values are the wait/join result
+def pregel_modes(api_modes: list[str]) -> list[StreamMode]:
+    modes: set[StreamMode] = {"values"}  # always: the final values are the wait/join result
     modes.update(PREGEL_MODE[m] for m in api_modes if m in PREGEL_MODE)
     return sorted(modes)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
+from langchain_core.runnables import RunnableConfig
+
 Json = dict[str, Any]
 
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
@@ -85,7 +87,7 @@ class RunKwargs(TypedDict):
     input: Any
     command: Json | None
     """A Command as JSON (resume, update, goto) in place of input."""
-    config: Json
+    config: RunnableConfig
     """The whole RunnableConfig: the assistant's, then the run's, with `configurable`
     carrying the caller, forwarded headers, the context and the server's ids."""
     context: Json

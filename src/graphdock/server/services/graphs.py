@@ -16,7 +16,7 @@ import functools
 import inspect
 import typing
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,6 +29,9 @@ from graphdock.server.services.context import AuthUser
 
 # The namespace the reference server derives system assistant ids from, so the ids match.
 SYSTEM_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+# A served graph: its state, context, input and output schemas are the user's, unknown here.
+ServedGraph = Pregel[Any, Any, Any, Any]
 
 AccessContext = Literal["threads.create_run", "threads.update", "threads.read", "assistants.read"]
 
@@ -79,7 +82,7 @@ def server_runtime(access: GraphAccess, store: Any) -> Any:
 
 
 # How a factory is called: its arguments from (config, runtime).
-FactoryCall = Callable[[dict, Any], list[Any]]
+FactoryCall = Callable[[Mapping[str, Any], Any], list[Any]]
 
 
 def _is_runtime_annotation(annotation: Any) -> bool:
@@ -149,7 +152,7 @@ def classify_factory(fn: Any) -> FactoryCall:
         )
     roles = ["runtime" if i in runtime_at else "config" for i in range(len(params))]
 
-    def call(config: dict, runtime: Any) -> list[Any]:
+    def call(config: Mapping[str, Any], runtime: Any) -> list[Any]:
         return [runtime if role == "runtime" else config for role in roles]
 
     return call
@@ -172,8 +175,8 @@ class GraphEntry:
 
     @contextlib.asynccontextmanager
     async def open(
-        self, config: dict, *, checkpointer: Any, store: Any, access: GraphAccess
-    ) -> AsyncIterator[Pregel]:
+        self, config: Mapping[str, Any], *, checkpointer: Any, store: Any, access: GraphAccess
+    ) -> AsyncIterator[ServedGraph]:
         """The graph to use for `config`, bound to the server's checkpointer and store; a
         factory is told why (`access`) through its runtime."""
         async with self._build(config, store, access) as graph:
@@ -195,7 +198,9 @@ class GraphEntry:
                 yield graph.copy(update={"checkpointer": checkpointer, "store": store})
 
     @contextlib.asynccontextmanager
-    async def _build(self, config: dict, store: Any, access: GraphAccess) -> AsyncIterator[Any]:
+    async def _build(
+        self, config: Mapping[str, Any], store: Any, access: GraphAccess
+    ) -> AsyncIterator[Any]:
         if self.call is None:
             yield self.target
             return

@@ -5,7 +5,9 @@ whatever happens to the assistant meanwhile."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
+
+from langchain_core.runnables import RunnableConfig
 
 from graphdock.server.ports.records import AssistantRecord, Json, RunKwargs
 from graphdock.server.services.context import RequestContext
@@ -71,7 +73,9 @@ def run_kwargs(
         "graph_id": assistant["graph_id"],
         "input": spec.input,
         "command": spec.command.fields() if spec.command is not None else None,
-        "config": config,
+        # A RunnableConfig as JSON: the request's known keys were checked (RunConfig), and
+        # any other key reaches langgraph as sent, which no RunnableConfig literal can hold.
+        "config": cast(RunnableConfig, config),
         "context": {**(assistant.get("context") or {}), **(spec.context or {})},
         "stream_mode": normalize_modes(spec.stream_mode),
         "interrupt_before": spec.interrupt_before,

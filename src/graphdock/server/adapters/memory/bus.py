@@ -162,7 +162,8 @@ class MemoryEventBus:
 
     def _keep_within_budget(self) -> None:
         """Drop the logs of the runs that finished first until the rest fit the budget."""
-        while self.stored_bytes > self.memory_budget and self._closing:
+        budget = self.memory_budget
+        while budget is not None and self.stored_bytes > budget and self._closing:
             _, channel, log = self._closing.popleft()
             if self._logs.get(channel) is log and log.droppable:
                 self._drop(channel, log)

@@ -32,7 +32,8 @@ async def setup_database(url: str, config: Config) -> None:
 
 async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Config, *,
                          migrate: bool = True, pool_size: int = 2, codec: Any = None):  # fmt: skip
-    from psycopg.rows import dict_row
+    from psycopg import AsyncConnection
+    from psycopg.rows import DictRow, dict_row
     from psycopg_pool import AsyncConnectionPool
 
     from graphdock.server.adapters.postgres import setup
@@ -43,7 +44,7 @@ async def _open_postgres(stack: contextlib.AsyncExitStack, url: str, config: Con
     engine = setup.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
     storage = SqlStorage(engine, codec=codec)
     stack.push_async_callback(storage.close)
-    pool = AsyncConnectionPool(
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
         setup.psycopg_url(url),
         min_size=1,
         max_size=max(2, pool_size // 2),  # the checkpointer and the store each take turns

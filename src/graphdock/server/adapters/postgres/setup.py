@@ -72,7 +72,9 @@ async def migration_lock(url: str) -> AsyncIterator[None]:
         # snapshot, which the migrator's CREATE INDEX CONCURRENTLY would wait for forever.
         while True:
             cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK,))
-            if (await cur.fetchone())[0]:
+            row = await cur.fetchone()
+            assert row is not None  # a SELECT without FROM: always one row
+            if row[0]:
                 break
             await asyncio.sleep(0.1)
         try:

@@ -10,6 +10,8 @@ import logging
 from typing import Any
 
 from langgraph.store.postgres.aio import AsyncPostgresStore
+from langgraph.store.postgres.base import PostgresIndexConfig
+from psycopg_pool import AsyncConnectionPool
 
 from graphdock.server.adapters.postgres.errors import raising_unavailable, unavailable
 from graphdock.server.adapters.sqlite.store import index_config as _index_config
@@ -21,7 +23,7 @@ log = logging.getLogger("graphdock.store")
 __all__ = ["index_config", "make_store", "ttl_config"]
 
 
-def index_config(config: Config, *, vector: bool) -> dict[str, Any] | None:
+def index_config(config: Config, *, vector: bool) -> PostgresIndexConfig | None:
     index = _index_config(config)
     if index is None:
         return None
@@ -48,8 +50,9 @@ class PostgresStore(AsyncPostgresStore):
         except Exception as exc:
             if unavailable(exc) is None:
                 raise
-            with contextlib.suppress(Exception):
-                await self.conn.check()
+            if isinstance(self.conn, AsyncConnectionPool):  # drop its dead connections
+                with contextlib.suppress(Exception):
+                    await self.conn.check()
         with raising_unavailable():
             return await super().abatch(ops)
 

@@ -13,20 +13,23 @@ Only the part of aiosqlite's interface that the checkpointer uses is provided.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+# What sqlite3 binds a statement's placeholders from: values by position, or by name.
+Parameters = Sequence[Any] | Mapping[str, Any]
 
 
 class InlineCursor:
     def __init__(self, cursor: sqlite3.Cursor):
         self._cursor = cursor
 
-    async def execute(self, sql: str, parameters: Iterable[Any] = ()) -> InlineCursor:
+    async def execute(self, sql: str, parameters: Parameters = ()) -> InlineCursor:
         self._cursor.execute(sql, parameters)
         return self
 
-    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> InlineCursor:
+    async def executemany(self, sql: str, parameters: Iterable[Parameters]) -> InlineCursor:
         self._cursor.executemany(sql, parameters)
         return self
 
@@ -118,10 +121,10 @@ class InlineConnection:
     def cursor(self) -> _CursorCall:
         return _CursorCall(InlineCursor(self._conn.cursor()))
 
-    def execute(self, sql: str, parameters: Iterable[Any] = ()) -> _CursorCall:
+    def execute(self, sql: str, parameters: Parameters = ()) -> _CursorCall:
         return _CursorCall(InlineCursor(self._conn.execute(sql, parameters)))
 
-    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _CursorCall:
+    def executemany(self, sql: str, parameters: Iterable[Parameters]) -> _CursorCall:
         return _CursorCall(InlineCursor(self._conn.executemany(sql, parameters)))
 
     def executescript(self, script: str) -> _CursorCall:

@@ -17,10 +17,11 @@ import math
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
+from langgraph.store.base import TTLConfig
 from langgraph.store.sqlite.aio import AsyncSqliteStore
+from langgraph.store.sqlite.base import SqliteIndexConfig
 
 from graphdock.server.adapters.embeddings import load_embeddings
 from graphdock.server.config import Config
@@ -56,6 +57,12 @@ def vec_distance_l1(a: bytes | None, b: bytes | None) -> float | None:
     return sum(abs(p - q) for p, q in zip(_vector(a), _vector(b), strict=False))
 
 
+class SqliteIndex(SqliteIndexConfig, total=False):
+    text_fields: list[str]
+    """The fields to embed, under the key langgraph's SQLite store reads them from (its
+    SqliteIndexConfig declares only IndexConfig's `fields`)."""
+
+
 class SqliteStore(AsyncSqliteStore):
     """AsyncSqliteStore that still does vector search when sqlite-vec cannot be loaded."""
 
@@ -88,7 +95,7 @@ class SqliteStore(AsyncSqliteStore):
         log.info("this Python's sqlite3 cannot load sqlite-vec; vector distances run in Python")
 
 
-def index_config(config: Config) -> dict[str, Any] | None:
+def index_config(config: Config) -> SqliteIndex | None:
     """langgraph's index config from `store.index` (None: no semantic search)."""
     if config.store_index is None:
         return None
@@ -101,7 +108,7 @@ def index_config(config: Config) -> dict[str, Any] | None:
     }
 
 
-def ttl_config(config: Config) -> dict[str, Any]:
+def ttl_config(config: Config) -> TTLConfig:
     """langgraph's TTL config from `store.ttl`. Always given, so a per-item `ttl` is honoured
     and refreshed on read even when the app sets no default."""
     ttl = config.store_ttl

@@ -7,6 +7,7 @@ clients find it too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
@@ -17,7 +18,7 @@ from graphdock._version import __version__
 TEXT, JSON = "text/plain", "application/json"
 
 
-def agent_card(assistant: dict, schema: dict | None, base_url: str) -> dict[str, Any]:
+def agent_card(assistant: Mapping[str, Any], schema: dict | None, base_url: str) -> dict[str, Any]:
     url = f"{base_url.rstrip('/')}/a2a/{assistant['assistant_id']}"
     name = assistant.get("name") or assistant["graph_id"]
     description = assistant.get("description") or (

@@ -151,10 +151,11 @@ def agent_message(parts: list[Part], context_id: str, task_id: str) -> Message:
 
 def interrupt_message(interrupts: list[dict], context_id: str, task_id: str) -> Message:
     """What the agent asks: each interrupt's value, as text or as data."""
+    values = [(i.get("value"), i.get("id")) for i in interrupts]
     parts = [
-        new_text_part(i.get("value"))
-        if isinstance(i.get("value"), str)
-        else new_data_part({"interrupt": i.get("value"), "id": i.get("id")})
-        for i in interrupts
+        new_text_part(value)
+        if isinstance(value, str)
+        else new_data_part({"interrupt": value, "id": interrupt_id})
+        for value, interrupt_id in values
     ]
     return agent_message(parts or [new_text_part("Input required")], context_id, task_id)

@@ -128,7 +128,7 @@ class TaskView:
         return self.thread["thread_id"]
 
     @property
-    def state(self) -> int:
+    def state(self) -> TaskState:
         state = RUN_STATES.get(self.run["status"], TaskState.TASK_STATE_SUBMITTED)
         if (
             state == TaskState.TASK_STATE_COMPLETED
@@ -176,8 +176,8 @@ def _timestamp(value: Any) -> Timestamp:
 
 
 def _parse_task_id(task_id: str) -> tuple[str, str]:
-    thread_id, _, run_id = task_id.partition(":")
-    thread_id, run_id = canonical_uuid(thread_id), canonical_uuid(run_id)
+    thread, _, run = task_id.partition(":")
+    thread_id, run_id = canonical_uuid(thread), canonical_uuid(run)
     if thread_id is None or run_id is None:
         raise TaskNotFoundError(message=f"Task not found: {task_id}")
     return thread_id, run_id
@@ -343,11 +343,13 @@ class AssistantAgent(RequestHandler):
                 answer = messages.resume_value(message)
                 return Plan(view.thread_id, view.task_id, command={"resume": answer})
             return Plan(view.thread_id, view.task_id, input=await self._input(call, message))
-        thread_id = str(uuid.uuid4())
         if message.context_id:
-            thread_id = canonical_uuid(message.context_id)
-            if thread_id is None:
+            context_id = canonical_uuid(message.context_id)
+            if context_id is None:
                 raise InvalidParamsError(message="contextId must be a UUID (it names a thread)")
+            thread_id = context_id
+        else:
+            thread_id = str(uuid.uuid4())
         return Plan(thread_id, None, input=await self._input(call, message))
 
     async def _input(self, call: Call, message: Message) -> dict:
@@ -428,8 +430,9 @@ class AssistantAgent(RequestHandler):
     async def on_subscribe_to_task(
         self, params: SubscribeToTaskRequest, context: ServerCallContext
     ) -> AsyncGenerator[Any]:
+        for _ in ():  # an async generator, as the interface declares: one that yields nothing
+            yield
         raise UnsupportedOperationError(message="Resubscribing to a task is not supported")
-        yield  # an async generator, as the interface declares
 
     async def on_create_task_push_notification_config(
         self, params: TaskPushNotificationConfig, context: ServerCallContext

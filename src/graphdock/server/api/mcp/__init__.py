@@ -74,7 +74,9 @@ def install(app: FastAPI) -> None:
     app.state.mcp = endpoint
     app.router.add_route(
         PATH,
-        AdmittedApp(endpoint, Access(permits=frozenset(PERMITS))),
+        # An ASGI app: Starlette's Route serves any endpoint that is not a function or a
+        # method as one, but add_route's annotation names only request handlers.
+        AdmittedApp(endpoint, Access(permits=frozenset(PERMITS))),  # type: ignore[arg-type]
         methods=["POST"],
         include_in_schema=False,
     )

@@ -49,6 +49,8 @@ _MISSING = object()
 def _request() -> tuple[Request, Caller, Any]:
     ctx = server.request_context
     request = ctx.request
+    if not isinstance(request, Request):  # the streamable HTTP transport passes its request
+        raise RuntimeError("an MCP request that came without its HTTP request")
     return request, current_caller(request), ctx
 
 

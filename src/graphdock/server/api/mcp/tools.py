@@ -53,7 +53,7 @@ RESERVED = {
         "too, and no other argument)."
     },
 }
-ANY_OBJECT = {"type": "object", "additionalProperties": True}
+ANY_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}  # a JSON schema
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class AssistantTool:
             annotations=ANNOTATIONS,
         )
 
-    def input_schema(self) -> dict:
+    def input_schema(self) -> dict[str, Any]:
         schema = simplified(self.graph_schema) if self.graph_schema else dict(ANY_OBJECT)
         schema["type"] = "object"
         properties = schema.setdefault("properties", {})

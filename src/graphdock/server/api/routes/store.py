@@ -101,7 +101,7 @@ async def search_items(body: models.StoreSearch, request: Request, caller: Calle
 @requires("store.list_namespaces")
 async def list_namespaces(body: models.StoreListNamespaces, request: Request, caller: CallerDep):
     fields = body.fields()
-    value = {
+    value: dict[str, Any] = {  # the handler's to change
         "namespace": _namespace(body.prefix) if body.prefix else None,
         "suffix": _namespace(body.suffix) if body.suffix else None,
         "max_depth": body.max_depth,

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.responses import Response
 
-from graphdock.server.api.access import access_of, requires
+from graphdock.server.api.access import declared_access, requires
 from graphdock.server.api.caller import Caller, CallerDep, admit
 from graphdock.server.api.deps import services, uuid_id
 from graphdock.server.api.errors import ApiError
@@ -276,7 +276,7 @@ async def thread_socket(websocket: WebSocket, thread_id: str):
     what a browser, which cannot see the status of a refused upgrade, can read too. After
     that, every frame is a command and its response, or an event."""
     try:
-        caller = await admit(websocket, access_of(thread_socket), websocket.app.state.gate)
+        caller = await admit(websocket, declared_access(thread_socket), websocket.app.state.gate)
         thread_id = await _visible_thread(websocket, caller, thread_id)
     except (ApiError, ServiceError) as exc:
         detail = exc.detail if isinstance(exc, ServiceError) else str(exc.detail)

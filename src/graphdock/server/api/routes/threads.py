@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 
 from graphdock.server.api import models
@@ -25,7 +27,7 @@ async def read_thread(caller: Caller, thread_id: str) -> str:
 @requires("threads.create")
 async def create_thread(body: models.ThreadCreate, request: Request, caller: CallerDep):
     fields = body.fields()
-    value = {
+    value: dict[str, Any] = {
         **{k: fields[k] for k in ("thread_id", "if_exists", "ttl") if k in fields},
         "metadata": fields.get("metadata") or {},
     }

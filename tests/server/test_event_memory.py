@@ -130,3 +130,45 @@ async def test_stored_bytes_follow_what_is_kept():
     await bus.publish("run:b", "values", b"{}")
     assert not await bus.has_channel("run:a") and await bus.has_channel("run:b")
     assert bus.stats()["stored_bytes"] == one  # run:b's one event, run:a's gone
+
+
+async def test_thread_logs_count_against_the_budget_and_keep_their_numbering():
+    """The v3 thread logs are held to the same budget: the idle ones lose their events,
+    least recently used first, but a thread that runs again numbers on from where it was."""
+    bus = MemoryEventBus(memory_budget=None)
+    body = b'"method":"custom","params":{"namespace":[],"data":"' + b"x" * 200 + b'"}}'
+    assert await bus.append_thread_events("t1", [("custom", (), body)] * 10) == 10
+    assert await bus.append_thread_events("t2", [("custom", (), body)] * 10) == 10
+    held = bus.stats()["stored_bytes"]
+    assert held >= 20 * len(body)
+    followed = bus.read_thread_events("t2", after=0, idle=0.01)
+    assert [e.seq for e in await anext(followed)] == list(range(1, 11))  # t2 has a reader now
+    bus.memory_budget = held  # full: the next event of a third thread must push one out
+    await bus.append_thread_events("t3", [("custom", (), body)])
+    assert bus.stats()["stored_bytes"] <= held
+    assert [e async for e in _drain(bus, "t1")] == []  # t1: idle, used least recently
+    assert await bus.thread_seq("t1") == 10  # but its numbering is kept
+    assert await bus.append_thread_events("t1", [("custom", (), body)]) == 11
+    # t2 is followed and t3 is being written: both keep what they hold
+    assert len([e async for e in _drain(bus, "t2")]) == 10
+    assert len([e async for e in _drain(bus, "t3")]) == 1
+    await followed.aclose()
+
+
+async def test_a_thread_log_keeps_its_newest_events_and_their_bytes():
+    bus = MemoryEventBus(memory_budget=None, thread_log_maxlen=5)
+    await bus.append_thread_events("t", [("values", (), b"x" * 100)] * 12)
+    events = [e async for e in _drain(bus, "t")]
+    assert [e.seq for e in events] == [8, 9, 10, 11, 12]
+    one = bus.stats()["stored_bytes"] / 5
+    assert 100 < one < 400
+
+
+async def _drain(bus, thread_id):
+    """What a reader from the start gets at once."""
+    reader = bus.read_thread_events(thread_id, after=0, idle=0.01)
+    try:
+        for event in await anext(reader):
+            yield event
+    finally:
+        await reader.aclose()

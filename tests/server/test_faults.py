@@ -103,6 +103,14 @@ def test_redis_restarted_mid_stream(server_process, tmp_path):
                 assert r.status_code == 503, r.text
                 assert "Redis" in r.json()["detail"] and "retry" in r.json()["detail"]
                 assert r.headers["retry-after"]
+            # A v3 command too, in the protocol's error envelope; no run was made.
+            command = {"id": 7, "method": "run.start",
+                       "params": {"assistant_id": "steps", "input": {"delay": 0}}}  # fmt: skip
+            r = client.post(f"/threads/{ended}/commands", json=command)
+            assert r.status_code == 503, r.text
+            assert r.json()["type"] == "error" and r.json()["id"] == 7
+            assert "Redis" in r.json()["message"] and "retry" in r.json()["message"]
+            assert len(client.get(f"/threads/{ended}/runs").json()) == 1
             # A run created meanwhile is accepted, and claimed by a worker that polls.
             late = client.post(
                 f"/threads/{threads[2]}/runs",

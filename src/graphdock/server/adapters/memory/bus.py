@@ -7,6 +7,11 @@ closed logs, so it costs the same whatever the number of logs. A thread's log (f
 `/threads/{id}/stream`) never closes; it joins that queue when its last subscriber leaves,
 and leaves it again if one comes back before it is dropped.
 
+The v3 protocol's thread logs (numbered events, `append_thread_events`) count against the
+same budget. Once no finished run's log is left to drop, the thread logs nobody reads lose
+their events, the least recently used first; each keeps its last sequence number, so that
+numbering still only increases when the thread runs again.
+
 A dropped channel is remembered for a while: a client that read the run as running just
 before it ended and was dropped gets an ended subscription, not a new empty log that would
 never close.
@@ -36,6 +41,8 @@ from graphdock.server.ports.storage import Fence
 # What one stored event costs beside its data: its id string, the key and Event tuples and
 # the list slot (measured on CPython 3.11: about 325 bytes for a small event).
 EVENT_OVERHEAD = 320
+# The same for a thread log's event beside its body (a ThreadEvent, its seq, the deque slot).
+THREAD_EVENT_OVERHEAD = 130
 # How long, and how many of, the names of dropped channels are remembered (see above).
 FORGET_AFTER_SECONDS = 60.0
 MAX_REMEMBERED = 20_000
@@ -83,14 +90,31 @@ class _Log:
 class _ThreadLog:
     """A thread's protocol events, the newest `maxlen` of them, numbered from 1."""
 
-    __slots__ = ("changed", "events", "last_seq", "readers", "touched")
+    __slots__ = ("changed", "events", "last_seq", "maxlen", "readers", "size", "touched")
 
     def __init__(self, maxlen: int) -> None:
-        self.events: deque[ThreadEvent] = deque(maxlen=maxlen)
+        self.events: deque[ThreadEvent] = deque()
+        self.maxlen = maxlen
         self.changed = asyncio.Event()
         self.last_seq = 0
         self.readers = 0
+        self.size = 0  # bytes of its events, as counted against the budget
         self.touched = time.monotonic()
+
+    def append(self, event: ThreadEvent) -> int:
+        """Keeps `event` (and only the newest `maxlen`); the change in bytes held."""
+        self.events.append(event)
+        grown = _thread_event_size(event)
+        while len(self.events) > self.maxlen:
+            grown -= _thread_event_size(self.events.popleft())
+        self.size += grown
+        return grown
+
+    def clear(self) -> int:
+        """Forgets every event but not the numbering; the bytes freed."""
+        freed, self.size = self.size, 0
+        self.events.clear()
+        return freed
 
     def after(self, seq: int) -> list[ThreadEvent]:
         events = self.events
@@ -128,6 +152,7 @@ class MemoryEventBus:
             "memory_budget_bytes": self.memory_budget,
             "logs": len(self._logs),
             "finished_logs": len(self._closing),
+            "thread_logs": len(self._thread_logs),
             "dropped_for_memory": self.dropped_for_memory,
         }
 
@@ -160,15 +185,33 @@ class MemoryEventBus:
         ):
             del dropped[next(iter(dropped))]
 
-    def _keep_within_budget(self) -> None:
-        """Drop the logs of the runs that finished first until the rest fit the budget."""
+    def _keep_within_budget(self, writing: _ThreadLog | None = None) -> None:
+        """Drop the logs of the runs that finished first until the rest fit the budget;
+        then empty the thread logs nobody reads, least recently used first (never the one
+        being `writing` to: its run is live)."""
         budget = self.memory_budget
-        while budget is not None and self.stored_bytes > budget and self._closing:
+        if budget is None:
+            return
+        while self.stored_bytes > budget and self._closing:
             _, channel, log = self._closing.popleft()
             if self._logs.get(channel) is log and log.droppable:
                 self._drop(channel, log)
                 self.dropped_for_memory += 1
         self._expire()
+        if self.stored_bytes > budget:
+            idle = sorted(
+                (
+                    log
+                    for log in self._thread_logs.values()
+                    if not log.readers and log.size and log is not writing
+                ),
+                key=lambda log: log.touched,
+            )
+            for thread_log in idle:
+                if self.stored_bytes <= budget:
+                    break
+                self.stored_bytes -= thread_log.clear()
+                self.dropped_for_memory += 1
 
     def _admits(self, fence: Fence | None) -> bool:
         """No fence, or an attempt no older than any of its run that published."""
@@ -277,14 +320,18 @@ class MemoryEventBus:
             if not log.readers and log.touched < cutoff
         ]
         for tid in stale:
-            del self._thread_logs[tid]
+            self.stored_bytes -= self._thread_logs.pop(tid).size
 
     async def append_thread_events(self, thread_id: str, events: list[PendingEvent]) -> int:
         log = self._thread_log(thread_id)
         for channel, namespace, body in events:
             log.last_seq += 1
-            log.events.append(ThreadEvent(log.last_seq, channel, namespace, body))
+            self.stored_bytes += log.append(
+                ThreadEvent(log.last_seq, channel, namespace, bytes(memoryview(body)))
+            )
         if events:
+            if self.memory_budget is not None and self.stored_bytes > self.memory_budget:
+                self._keep_within_budget(writing=log)
             log.changed.set()
             log.changed = asyncio.Event()
         return log.last_seq
@@ -357,3 +404,7 @@ def _index_after(log: _Log, key: tuple[int, int]) -> int:
         else:
             hi = mid
     return lo
+
+
+def _thread_event_size(event: ThreadEvent) -> int:
+    return sys.getsizeof(event.body) + THREAD_EVENT_OVERHEAD

@@ -397,15 +397,18 @@ class RedisEventBus:
         args: list[bytes | str | int] = [THREAD_LOG_MAXLEN, max(OPEN_TTL, self.retention_seconds)]
         for channel, namespace, body in events:
             args += [channel, NS_SEP.join(namespace), body]
-        return int(await self._append_thread(keys=[log_key, seq_key], args=args))
+        with _reachable():
+            return int(await self._append_thread(keys=[log_key, seq_key], args=args))
 
     async def thread_seq(self, thread_id: str) -> int:
-        value = await self.redis.get(self._thread_keys(thread_id)[1])
+        with _reachable():
+            value = await self.redis.get(self._thread_keys(thread_id)[1])
         return int(value) if value else 0
 
     async def thread_watched(self, thread_id: str) -> bool:
         watch = self._thread_keys(thread_id)[2]
-        return bool(await self.redis.zcount(watch, time.time(), "+inf"))
+        with _reachable():
+            return bool(await self.redis.zcount(watch, time.time(), "+inf"))
 
     async def read_thread_events(
         self, thread_id: str, *, after: int = 0, idle: float | None = None

@@ -35,6 +35,7 @@ from graphdock.server.api.routes.runs import authorize_run
 from graphdock.server.api.routing import api_router
 from graphdock.server.api.sse import HEARTBEAT, sse_response
 from graphdock.server.ports.bus import ThreadEvent
+from graphdock.server.ports.errors import Unavailable
 from graphdock.server.services.errors import ServiceError
 from graphdock.server.services.protocol import (
     FilterError,
@@ -93,6 +94,8 @@ def _error_code(exc: Exception) -> tuple[str, str, int]:
     if isinstance(exc, ServiceError):
         code = "permission_denied" if exc.status == 403 else "invalid_argument"
         return code, exc.detail, 403 if exc.status == 403 else 200
+    if isinstance(exc, Unavailable):  # nothing was done: the same command may be sent again
+        return "unknown_error", exc.detail, 503
     return "unknown_error", f"{type(exc).__name__}: {exc}", 200
 
 
@@ -109,7 +112,9 @@ async def execute(
         return failure(command_id, exc.code, exc.message), 200
     except Exception as exc:
         code, message, status = _error_code(exc)
-        if code == "unknown_error":
+        if isinstance(exc, Unavailable):
+            log.warning("command on thread %s: %s", thread_id, exc.detail)
+        elif code == "unknown_error":
             log.exception("command %r on thread %s failed", body, thread_id)
         return failure(command_id, code, message), status
 

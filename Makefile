@@ -64,8 +64,11 @@ lint: install ui-deps
 test: lint oracle chromium
 	GRAPHDOCK_ORACLE=$(CURDIR)/$(ORACLE)/bin/langgraph $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-bench: install
-	$(BIN)/python bench/run.py
+# Every bench (bench/all.py): figures printed as they come, and all of them in $(BENCH_JSON).
+BENCH_JSON ?= bench/results.json
+
+bench: install chromium
+	$(BIN)/python bench/all.py --json $(BENCH_JSON)
 
 clean:
 	rm -rf $(VENV) $(ORACLE) .graphdock ui/node_modules

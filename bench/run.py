@@ -351,6 +351,7 @@ async def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--memory-runs", type=int, default=10_000)
+    parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
     n = args.clients
     figures: dict[str, object] = {}
@@ -412,6 +413,8 @@ async def main() -> None:
         figures["encryption_at_rest"] = encryption
     figures["cpus"] = os.cpu_count()
     print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def bundle_sizes() -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=10)
+    parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -97,6 +98,8 @@ def main() -> None:
         **bundle_sizes(),
     }
     print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ the lease holds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.metadata
 import logging
 import uuid
@@ -31,7 +32,7 @@ from graphdock.server.executor.protocol import (
     ProtocolTranslator,
 )
 from graphdock.server.executor.stream import EventShaper, pregel_modes
-from graphdock.server.ports.bus import EventBus, run_channel, thread_channel
+from graphdock.server.ports.bus import Appender, EventBus, run_channel, thread_channel
 from graphdock.server.ports.errors import StaleAttempt, Unavailable
 from graphdock.server.ports.records import Json, RunKwargs, RunRecord, RunStatus
 from graphdock.server.ports.storage import FENCE_KEY
@@ -50,6 +51,9 @@ log = logging.getLogger("graphdock.executor")
 
 
 LANGGRAPH_VERSION = importlib.metadata.version("langgraph")
+
+# How long a run stopped by a shutdown may take to write the events it still holds.
+SHUTDOWN_FLUSH_SECONDS = 2.0
 
 # The message the reference server records on a thread whose run was cancelled.
 CANCELLED = "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
@@ -102,12 +106,16 @@ class RunExecutor:
         self.webhooks = webhooks
         self.run_timeout = run_timeout
         self._leases: dict[tuple[str, int], Lease] = {}
+        self._appenders: dict[tuple[str, int], Appender] = {}
 
     async def execute(self, run: RunRecord, lease: Lease | None = None) -> None:
         """Execute one attempt of `run` (without a lease: one that never runs out)."""
         lease = lease or Lease(run["run_id"], run["attempt"], float("inf"))
         key = (run["run_id"], run["attempt"])
         self._leases[key] = lease
+        self._appenders[key] = self.bus.appender(
+            run_channel(run["run_id"]), fence=lease, mirror=thread_channel(run["thread_id"])
+        )
         try:
             await self._attempt(run, lease)
         except (LeaseLost, StaleAttempt) as exc:
@@ -117,6 +125,7 @@ class RunExecutor:
                 raise
         finally:
             del self._leases[key]
+            self._appenders.pop(key).close()
         if lease.lost is not None:
             log.warning(
                 "run %s: attempt %d stopped here and recorded nothing, %s; it resumes from its "
@@ -125,6 +134,9 @@ class RunExecutor:
 
     def _lease(self, run: RunRecord) -> Lease:
         return self._leases[run["run_id"], run["attempt"]]
+
+    def _appender(self, run: RunRecord) -> Appender:
+        return self._appenders[run["run_id"], run["attempt"]]
 
     async def _attempt(self, run: RunRecord, lease: Lease) -> None:
         run_id = run["run_id"]
@@ -168,6 +180,7 @@ class RunExecutor:
                 # The database or the bus failed the graph mid-step: not the graph's error.
                 # Back to the queue; it resumes from its last checkpoint.
                 log.warning("run %s: handed back to the queue, %s", run_id, exc.detail)
+                await lease.persist(self._appender(run).flush)
                 await lease.persist(lambda: self.runs.release(run, fence=lease))
                 return
             except Exception as exc:
@@ -179,6 +192,8 @@ class RunExecutor:
                 graph_task.cancel()
             if isinstance(exc, asyncio.CancelledError) and lease.lost is None:
                 # shutting down: back to pending, resumed at the next start
+                with contextlib.suppress(Exception):  # the events so far, if the bus lets us
+                    await asyncio.wait_for(self._appender(run).flush(), SHUTDOWN_FLUSH_SECONDS)
                 try:
                     await self.runs.release(run, fence=lease)
                 except Unavailable as down:
@@ -206,19 +221,16 @@ class RunExecutor:
             await self.bus.append_thread_events(run["thread_id"], events)
 
     async def _publish(self, run: RunRecord, event: str, data: bytes) -> None:
-        """To the run's stream, and to its thread's if someone follows that."""
-        await self._publish_run(run, event, data)
+        """To the run's stream, and to its thread's if someone follows that: handed to the
+        run's appender, which writes in order without the run waiting for each write (it
+        waits only when too much is left to write, or the bus is out of reach)."""
+        appender = self._appender(run)
+        appender.put(event, data)
         lease = self._lease(run)
-        thread = thread_channel(run["thread_id"])
-        if await lease.persist(lambda: self.bus.has_channel(thread)):
-            await lease.persist(lambda: self.bus.publish(thread, event, data, fence=lease))
-
-    async def _publish_run(self, run: RunRecord, event: str, data: bytes) -> None:
-        lease = self._lease(run)
-        channel = run_channel(run["run_id"])
-        if await lease.persist(lambda: self.bus.publish(channel, event, data, fence=lease)) is None:
-            lease.lose("a later attempt of the run publishes its events")
-            lease.check()
+        if appender.blocked:
+            await lease.persist(appender.ready)
+        else:
+            lease.check()  # an attempt that lost its run stops here, as at any write
 
     async def _graph_and_config(self, run: RunRecord) -> tuple[GraphEntry, RunnableConfig, Json]:
         """The graph to run and its config: as merged when the run was created
@@ -383,6 +395,8 @@ class RunExecutor:
         temporary = run["kwargs"].get("temporary")
         lease = self._lease(run)
         lease.check()
+        # Every event of the run is written before its end is recorded.
+        await lease.persist(self._appender(run).flush)
         if cancel == "rollback":
             await lease.persist(lambda: self.checkpointer.adelete_for_runs([run_id]))
         protocol: ProtocolTranslator | None = outcome.get("protocol")
@@ -478,9 +492,11 @@ class RunExecutor:
                 await self.runs.delete_temporary_thread(run["thread_id"])
             except Exception:  # the waiters must still hear the end
                 log.exception("deleting the temporary thread of run %s failed", run["run_id"])
-        if result is not None:
-            await self._publish_run(run, RESULT_EVENT, result)
         lease = self._lease(run)
+        appender = self._appender(run)
+        if result is not None:
+            appender.put(RESULT_EVENT, result, mirrored=False)
+        await lease.persist(appender.flush)
         channel = run_channel(run["run_id"])
         if not await lease.persist(lambda: self.bus.close_channel(channel, fence=lease)):
             lease.lose("a later attempt of the run publishes its events")

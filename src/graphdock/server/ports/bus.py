@@ -13,6 +13,10 @@ A worker publishes a run's events with the run's `Fence`: once any attempt of th
 published, the events of an earlier attempt (a worker stalled past its lease) are refused,
 so a stale attempt never adds to a run's stream. A bus that cannot be reached raises
 `EventBusUnavailable` (ports.errors).
+
+A worker streams a run's events through an `Appender`: it hands events over without waiting
+for each to be written, and the bus writes them in order, as few writes as it can (a bus
+across the network sends what accumulated while its previous write was on the way).
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ class ThreadEvent(NamedTuple):
         return b'{"type":"event","event_id":"' + seq + b'","seq":' + seq + b"," + self.body
 
 
+# Why an appender's events were refused (StaleAttempt's reason).
+REFUSED = "a later attempt of the run publishes its events"
+
 # (channel, namespace, body) of an event not yet appended
 PendingEvent = tuple[str, tuple[str, ...], bytes]
 
@@ -61,6 +68,37 @@ def parse_event_id(value: str | None) -> tuple[int, int]:
         return (int(ms), int(seq or 0))
     except ValueError:
         return (-1, -1)
+
+
+class Appender(Protocol):
+    """One attempt's writer of one channel's events (see `EventBus.appender`), in order.
+
+    `put` only hands an event over. `ready` and `flush` are where the writer hears how the
+    writing goes: both raise `EventBusUnavailable` while the bus cannot be reached (nothing
+    handed over is lost: calling again goes on where the writing stopped) and `StaleAttempt`
+    once the fence refused the events (as a whole: none of a refused write lands)."""
+
+    def put(self, event: str, data: bytes, *, mirrored: bool = True) -> None:
+        """Hand an event over; `mirrored`: to the mirror channel too, if it exists then."""
+        ...
+
+    @property
+    def blocked(self) -> bool:
+        """Whether `ready` has anything to do: too much waits to be written, or a write
+        failed or was refused (a writer that sees False may skip calling it)."""
+        ...
+
+    async def ready(self) -> None:
+        """Returns at once unless too much is waiting to be written; then waits for room."""
+        ...
+
+    async def flush(self) -> None:
+        """Waits until everything handed over is written."""
+        ...
+
+    def close(self) -> None:
+        """Stop writing; what was not written yet is dropped (the attempt is over)."""
+        ...
 
 
 class EventBus(Protocol):
@@ -87,6 +125,11 @@ class EventBus(Protocol):
         ...
 
     async def has_channel(self, channel: str) -> bool: ...
+
+    def appender(self, channel: str, *, fence: Fence, mirror: str | None = None) -> Appender:
+        """A writer of `channel`'s events for `fence`'s attempt, each also published on
+        `mirror` if that channel exists (`has_channel`) when the event is written."""
+        ...
 
     async def append_thread_events(self, thread_id: str, events: list[PendingEvent]) -> int:
         """Append to the thread's log in one step; returns the last sequence number given."""

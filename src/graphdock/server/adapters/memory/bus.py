@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
 from graphdock.server.ports.bus import (
+    REFUSED,
     CancelHandler,
     Event,
     PendingEvent,
@@ -36,6 +37,7 @@ from graphdock.server.ports.bus import (
     parse_event_id,
     run_channel,
 )
+from graphdock.server.ports.errors import StaleAttempt
 from graphdock.server.ports.storage import Fence
 
 # What one stored event costs beside its data: its id string, the key and Event tuples and
@@ -226,6 +228,9 @@ class MemoryEventBus:
     async def publish(
         self, channel: str, event: str, data: bytes, *, fence: Fence | None = None
     ) -> str | None:
+        return self._publish(channel, event, data, fence)
+
+    def _publish(self, channel: str, event: str, data: bytes, fence: Fence | None) -> str | None:
         if not self._admits(fence):
             return None
         log = self._log(channel)
@@ -264,6 +269,9 @@ class MemoryEventBus:
 
     async def has_channel(self, channel: str) -> bool:
         return channel in self._logs
+
+    def appender(self, channel: str, *, fence: Fence, mirror: str | None = None) -> _Appender:
+        return _Appender(self, channel, fence, mirror)
 
     async def subscribe(
         self,
@@ -392,6 +400,40 @@ class MemoryEventBus:
             log.notify()
         for thread_log in self._thread_logs.values():
             thread_log.changed.set()
+
+
+class _Appender:
+    """In one process a write costs no round trip: each event is published as it is handed
+    over, and a refusal is told at the next `ready` or `flush`."""
+
+    __slots__ = ("bus", "channel", "closed", "fence", "mirror", "refused")
+
+    def __init__(self, bus: MemoryEventBus, channel: str, fence: Fence, mirror: str | None):
+        self.bus, self.channel, self.fence, self.mirror = bus, channel, fence, mirror
+        self.refused = self.closed = False
+
+    def put(self, event: str, data: bytes, *, mirrored: bool = True) -> None:
+        if self.refused or self.closed:
+            return
+        bus = self.bus
+        if bus._publish(self.channel, event, data, self.fence) is None:
+            self.refused = True
+        elif mirrored and self.mirror is not None and self.mirror in bus._logs:
+            bus._publish(self.mirror, event, data, self.fence)
+
+    @property
+    def blocked(self) -> bool:
+        return self.refused
+
+    async def ready(self) -> None:
+        if self.refused:
+            raise StaleAttempt(self.fence.run_id, self.fence.attempt, REFUSED)
+
+    async def flush(self) -> None:
+        await self.ready()
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _index_after(log: _Log, key: tuple[int, int]) -> int:

@@ -23,6 +23,9 @@
 * Fencing: a run's events are appended by a script that also keeps, in
   `<prefix>fence:<run_id>`, the highest attempt of the run that published; an older
   attempt's events (a worker stalled past its lease) are refused, atomically with the XADD.
+* A worker streams a run's events through an appender (appender.py): batches of them, each
+  in one script call that appends to the run's stream and, when the thread's is watched or
+  exists, to that too; one batch on the way at a time, the next gathering meanwhile.
 
 Transient Redis errors are retried with exponential back-off by the client; past that, a
 call raises `EventBusUnavailable` (the API answers 503). Subscribers ride an outage out:
@@ -55,6 +58,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
+from graphdock.server.adapters.redis.appender import APPEND_MANY, RedisAppender
 from graphdock.server.adapters.redis.replies import entries, raw, read_entries, text
 from graphdock.server.ports.bus import (
     CancelHandler,
@@ -148,6 +152,7 @@ class RedisEventBus:
         self._closed = False
         self._append_thread = self.redis.register_script(_APPEND_THREAD)
         self._append = self.redis.register_script(APPEND)
+        self._append_many = self.redis.register_script(APPEND_MANY)
         self._wake_failing = False
         self.cancel_topic = f"{prefix}cancel"
         self.wake_topic = f"{prefix}wake"
@@ -280,6 +285,15 @@ class RedisEventBus:
             return await self._append(
                 keys=keys, args=[attempt, ttl, fence_ttl, self.maxlen, *fields]
             )
+
+    def appender(self, channel: str, *, fence: Fence, mirror: str | None = None) -> RedisAppender:
+        """Batches of events in one script call each (adapters/redis/appender.py)."""
+        stream = self._stream(channel)
+        keys = [stream, self._fence(fence.run_id)]
+        keys += [self._stream(mirror), self._watch(mirror)] if mirror else [stream, stream]
+        fence_ttl = max(OPEN_TTL, self.retention_seconds)  # outlives the stream it fences
+        head = [fence.attempt, OPEN_TTL, fence_ttl, self.maxlen, OPEN_TTL]
+        return RedisAppender(self._append_many, keys, head, fence, mirror=mirror is not None)
 
     async def reopen_channel(self, channel: str) -> None:
         """Drop the end marker (a run handed back goes on writing to its stream)."""

@@ -11,7 +11,8 @@ starts them if they are down, and works in a fresh database it drops at the end.
     (tests/app), in a loop; beside it, the CPU time per run of the API and the workers, and
     with one worker the round trips per run each process makes to PostgreSQL and to Redis;
   * custom events/s on one stream (`custom` graph, `stream_mode=custom`) through the API and
-    one worker, with the worker's Redis round trips per event;
+    one worker, with the worker's Redis round trips per event, beside the same on an embedded
+    server;
   * time to the first event and to the first custom event of a streamed run, beside the
     same on an embedded server (`graphdock serve` on SQLite, in-process bus);
   * threads search by metadata over 100,000 threads (bulk-inserted with SQL), p50/p95 of
@@ -195,11 +196,13 @@ def first_event_figures(firsts: list[float], customs: list[float]) -> dict[str, 
     }
 
 
-def embedded_first_events(tmp: Path, samples: int) -> dict[str, float]:
-    """The same first-event figures on an embedded server: SQLite, in-process bus."""
+def embedded_figures(tmp: Path, samples: int, events: int) -> tuple[dict[str, float], float]:
+    """The same first-event figures and events/s on an embedded server: SQLite, in-process
+    bus."""
     server = ServerProcess(tmp / "embedded", env=ENV).start()
     try:
-        return first_event_figures(*asyncio.run(first_events(server.url, samples)))
+        firsts = first_event_figures(*asyncio.run(first_events(server.url, samples)))
+        return firsts, asyncio.run(events_per_second(server.url, events))[0]
     finally:
         server.stop()
 
@@ -262,12 +265,13 @@ def main() -> None:
                 before = counts.of(worker)["redis"]
                 eps, n_events = asyncio.run(events_per_second(api.url, args.events))
                 per_event = (counts.of(worker)["redis"] - before) / max(1, n_events)
+                firsts = first_event_figures(*asyncio.run(first_events(api.url, args.samples)))
+                embedded, embedded_eps = embedded_figures(tmp, args.samples, args.events)
                 show(
                     f"  custom events/s on one stream through Redis: {eps:8.0f}"
                     f"   ({n_events} events; worker's Redis round trips per event {per_event:.3f})"
+                    f"; embedded {embedded_eps:.0f}"
                 )
-                firsts = first_event_figures(*asyncio.run(first_events(api.url, args.samples)))
-                embedded = embedded_first_events(tmp, args.samples)
                 show(
                     "  time to first event, p50/p95 ms: scale-out "
                     f"{firsts['first_event_ms_p50']:.1f}/{firsts['first_event_ms_p95']:.1f}, "
@@ -280,6 +284,7 @@ def main() -> None:
                     "custom_events_per_s": round(eps),
                     "events_counted": n_events,
                     "worker_redis_round_trips_per_event": round(per_event, 4),
+                    "embedded_custom_events_per_s": round(embedded_eps),
                 }
                 figures["first_event"] = {"scale_out": firsts, "embedded": embedded}
             figures[f"runs_{n_workers}_worker"] = run_figures

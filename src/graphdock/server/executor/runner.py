@@ -153,11 +153,13 @@ class RunExecutor:
         error: Json | None
         remove_handler = self.bus.on_cancel(run_id, on_cancel)
         outcome: dict[str, Any] = {"last_values": None, "snapshot": None}
-        outcome["protocol"] = await self._translator(run)
         try:
+            # First, so that it is on its way while the translator asks the bus (see
+            # _translator): the first event waits for no round trip of its own.
             await self._publish(
                 run, "metadata", serde.dumps({"run_id": run_id, "attempt": run["attempt"]})
             )
+            outcome["protocol"] = await self._translator(run)
             graph_task = asyncio.create_task(self._run_graph(run, outcome))
             if state["cancel"]:
                 graph_task.cancel()

@@ -10,9 +10,10 @@ Starts `graphdock serve` on a fresh data dir and measures, through HTTP:
   * the same two over the v3 thread protocol: time to the first `messages` delta (beside
     the classic stream's first `messages` token) and custom events/s on one subscription
 and, beside the runs/s, the floor: the same graph run in-process with `ainvoke` at the same
-concurrency, in a separate process, on the checkpointer the server uses. Throughput and
-floor are measured for both ways the checkpointer can reach SQLite: inline (the default)
-and on aiosqlite's thread (langgraph's stock AsyncSqliteSaver).
+concurrency, in a separate process, on the checkpointer the server uses; and the overhead
+per run: the server's CPU time per run (from /proc, over the same runs) minus the floor's.
+Throughput and floor are measured for both ways the checkpointer can reach SQLite: inline
+(the default) and on aiosqlite's thread (langgraph's stock AsyncSqliteSaver).
 
 Last, the server's resident memory before and after `--memory-runs` runs (0 skips it), with
 the default event memory budget and with a small one, beside what the event store holds.
@@ -80,10 +81,19 @@ async def first_event_latency(client: httpx.AsyncClient, n: int) -> list[float]:
     return out
 
 
-async def throughput(url: str, runs: int, clients: int, *, create_threads: bool) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def throughput(
+    url: str, runs: int, clients: int, *, create_threads: bool, cpu: dict | None = None
+) -> float:
     """Runs/s from `clients` concurrent clients, each run on a fresh thread. With
     `create_threads` each run also pays for its thread's creation; without, the threads are
-    made beforehand, as the floor's thread ids cost nothing."""
+    made beforehand, as the floor's thread ids cost nothing. With `cpu` ({"pid": server
+    pid}), also the server's CPU milliseconds per run over the same runs, in cpu["ms"]."""
     made: list[str] = []
     if not create_threads:
         async with httpx.AsyncClient(base_url=url, timeout=120) as client:
@@ -104,9 +114,13 @@ async def throughput(url: str, runs: int, clients: int, *, create_threads: bool)
                 )
                 r.raise_for_status()
 
+    used = cpu_seconds(cpu["pid"]) if cpu is not None else 0.0
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
-    return runs / (time.perf_counter() - start)
+    rate = runs / (time.perf_counter() - start)
+    if cpu is not None:
+        cpu["ms"] = (cpu_seconds(cpu["pid"]) - used) * 1000 / runs
+    return rate
 
 
 async def events_per_second(client: httpx.AsyncClient, events: int) -> tuple[float, int]:
@@ -206,9 +220,10 @@ async def main():
             while queue:
                 queue.pop()
                 await graph.ainvoke({input!r}, {{"configurable": {{"thread_id": str(uuid.uuid4())}}}})
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range({clients})))
-        print({runs} / (time.perf_counter() - start))
+        rate = {runs} / (time.perf_counter() - start)
+        print(rate, (time.process_time() - cpu) * 1000 / {runs})
 
 asyncio.run(main())
 """
@@ -219,9 +234,9 @@ asyncio.run(main())
 DRIVERS = ("inline", "thread")
 
 
-def floor(runs: int, clients: int, tmp: Path, driver: str) -> float:
+def floor(runs: int, clients: int, tmp: Path, driver: str) -> tuple[float, float]:
     """The same graph, `ainvoke`d in a separate process at the same concurrency, on the
-    checkpointer the server opens with this driver."""
+    checkpointer the server opens with this driver: runs/s, and CPU milliseconds per run."""
     code = FLOOR.format(
         examples=str(ROOT / "examples"),
         inline=driver == "inline",
@@ -231,7 +246,8 @@ def floor(runs: int, clients: int, tmp: Path, driver: str) -> float:
         input=INPUT,
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    rate, cpu_ms = out.stdout.strip().splitlines()[-1].split()
+    return float(rate), float(cpu_ms)
 
 
 def start_server(
@@ -384,16 +400,20 @@ async def main() -> None:
                     }
                 else:
                     await throughput(server.url, 100, n, create_threads=False)  # warm up
-                rps = await throughput(server.url, args.runs, n, create_threads=False)
+                cpu: dict = {"pid": server.proc.pid}
+                rps = await throughput(server.url, args.runs, n, create_threads=False, cpu=cpu)
                 with_create = await throughput(server.url, args.runs, n, create_threads=True)
             finally:
                 server.stop()
-            floor_rps = floor(args.runs, n, tmp_path, driver)
+            floor_rps, floor_cpu_ms = floor(args.runs, n, tmp_path, driver)
             figures[f"{driver}_checkpoints"] = {
                 f"runs_per_s_{n}_clients": round(rps, 1),
                 f"create_thread_and_run_per_s_{n}_clients": round(with_create, 1),
                 f"floor_in_process_runs_per_s_{n}_concurrent": round(floor_rps, 1),
                 "server_vs_floor": f"{rps / floor_rps:.0%}",
+                "server_cpu_ms_per_run": round(cpu["ms"], 2),
+                "floor_cpu_ms_per_run": round(floor_cpu_ms, 2),
+                "overhead_per_run_cpu_ms": round(cpu["ms"] - floor_cpu_ms, 2),
             }
         if args.memory_runs:
             figures["memory"] = [

@@ -18,28 +18,7 @@ import pytest
 from graphdock.server.executor.lease import Lease
 from graphdock.server.ports.bus import parse_event_id, run_channel, thread_channel
 from graphdock.server.ports.errors import EventBusUnavailable, StaleAttempt
-from tests.support import scaleout
 from tests.support.services import PrivateRedis
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def bus(request):
-    if request.param == "memory":
-        from graphdock.server.adapters.memory.bus import MemoryEventBus
-
-        bus = MemoryEventBus()
-        yield bus
-        await bus.close()
-        return
-    from graphdock.server.adapters.redis.bus import RedisEventBus
-
-    scaleout.ensure_services()
-    prefix = scaleout.new_prefix()
-    bus = RedisEventBus(scaleout.REDIS_URL, prefix=prefix)
-    await bus.start()
-    yield bus
-    await bus.close()
-    scaleout.drop_prefix(prefix)
 
 
 def _count_writes(bus) -> list[int]:

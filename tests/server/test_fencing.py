@@ -227,26 +227,6 @@ async def test_queue_tells_an_attempt_it_lost_its_run(fenced_backend):
     assert await storage.stale(leases) == [moved]
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def bus(request):
-    if request.param == "memory":
-        from graphdock.server.adapters.memory.bus import MemoryEventBus
-
-        bus = MemoryEventBus()
-        yield bus
-        await bus.close()
-        return
-    from graphdock.server.adapters.redis.bus import RedisEventBus
-
-    scaleout.ensure_services()
-    prefix = scaleout.new_prefix()
-    bus = RedisEventBus(scaleout.REDIS_URL, prefix=prefix)
-    await bus.start()
-    yield bus
-    await bus.close()
-    scaleout.drop_prefix(prefix)
-
-
 async def test_event_bus_refuses_events_of_an_attempt_older_than_one_that_published(bus):
     run_id = str(uuid.uuid4())
     channel = run_channel(run_id)

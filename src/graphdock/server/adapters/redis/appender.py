@@ -31,19 +31,27 @@ MAX_WAITING_BYTES = 4 << 20
 MAX_WRITE = 1000  # most events in one write
 FIELDS = 3  # per event in the script's arguments: mirrored flag, event, data
 
-# Append a batch unless the run's fence says a later attempt has published already; events
-# flagged mirrored go to the mirror stream too when it exists or is watched. KEYS: the stream,
-# the run's fence key, the mirror stream, the mirror's watch set. ARGV: the attempt, the
-# stream's time to live, the fence's, the streams' approximate maximum length, the mirror's
-# time to live, the time now ('' without a mirror), then (mirrored, event, data) triples.
-APPEND_MANY = """
+# The fence, first in every script that writes a run's events: refuse (return false) an
+# attempt older than one that published already, else record this one as the highest.
+# KEYS[2]: the run's fence key; ARGV[1]: the attempt (0: no fence), ARGV[3]: the fence's
+# time to live.
+FENCE_CHECK = """
 local attempt = tonumber(ARGV[1])
 if attempt > 0 then
   local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
   if attempt < highest then return false end
   redis.call('SET', KEYS[2], attempt, 'EX', ARGV[3])
 end
-local mirror = ARGV[6] ~= '' and (redis.call('EXISTS', KEYS[3]) == 1
+"""
+
+# Append a batch unless the run's fence says a later attempt has published already; events
+# flagged mirrored go to the mirror stream too when it exists or is watched. KEYS: the stream,
+# the run's fence key, the mirror stream, the mirror's watch set. ARGV: the attempt, the
+# stream's time to live, the fence's, the streams' approximate maximum length, the mirror's
+# time to live, the time now ('' without a mirror), then (mirrored, event, data) triples.
+APPEND_MANY = (
+    FENCE_CHECK
+    + """local mirror = ARGV[6] ~= '' and (redis.call('EXISTS', KEYS[3]) == 1
   or redis.call('ZCOUNT', KEYS[4], ARGV[6], '+inf') > 0)
 local id
 local mirrored = false
@@ -58,6 +66,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 if mirrored then redis.call('EXPIRE', KEYS[3], ARGV[5]) end
 return id
 """
+)
 
 
 class RedisAppender:

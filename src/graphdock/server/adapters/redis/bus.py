@@ -58,7 +58,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graphdock.server.adapters.cancel_handlers import CancelHandlers
-from graphdock.server.adapters.redis.appender import APPEND_MANY, RedisAppender
+from graphdock.server.adapters.redis.appender import APPEND_MANY, FENCE_CHECK, RedisAppender
 from graphdock.server.adapters.redis.replies import entries, raw, read_entries, text
 from graphdock.server.ports.bus import (
     CancelHandler,
@@ -100,17 +100,13 @@ NS_SEP = "|"  # langgraph's own separator between namespace segments: none conta
 # KEYS: the stream, the run's fence key (with a fence). ARGV: the attempt (0: no fence), the
 # stream's time to live, the fence's, the stream's approximate maximum length, then the
 # entry's fields and values.
-APPEND = """
-local attempt = tonumber(ARGV[1])
-if attempt > 0 then
-  local highest = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if attempt < highest then return false end
-  redis.call('SET', KEYS[2], attempt, 'EX', ARGV[3])
-end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+APPEND = (
+    FENCE_CHECK
+    + """local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return id
 """
+)
 
 
 @contextlib.contextmanager
